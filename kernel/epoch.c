@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpns: per-direction epoch state machines - sender rules of PROTOCOL.md
+ * 2.5 and receiver epochs of 2.8, with keys derived ahead in process
+ * context and handed to the packet path through RCU.
+ */
+
+#include <linux/err.h>
+#include <linux/minmax.h>
+#include <linux/string.h>
+
+#include "crypto.h"
+
+/*
+ * Derive the keys of epoch *ts_epoch from its chain secret and move the
+ * chain one epoch on. After epoch 255 there is nothing left to derive and
+ * the secret is wiped. On failure nothing changes, so the step can be
+ * retried. Process context; the caller holds the direction's derive_lock.
+ */
+static struct cpns_epoch_keys *cpns_chain_next(u8 suite,
+					       u8 ts[CPNS_SECRET_LEN],
+					       u16 *ts_epoch)
+{
+	struct cpns_epoch_keys *keys;
+	int err;
+
+	keys = cpns_epoch_keys_new(suite, ts, *ts_epoch);
+	if (IS_ERR(keys))
+		return keys;
+
+	if (*ts_epoch == CPNS_EPOCH_MAX) {
+		memzero_explicit(ts, CPNS_SECRET_LEN);
+	} else {
+		err = cpns_traffic_next(ts);
+		if (err) {
+			cpns_epoch_keys_free(keys);
+			return ERR_PTR(err);
+		}
+	}
+	(*ts_epoch)++;
+	return keys;
+}
+
+/* ---- transmit --------------------------------------------------------- */
+
+#define CPNS_TX_CTR(epoch, seq)	(((u64)(epoch) << 32) | (seq))
+#define CPNS_TX_EPOCH(ctr)	((u8)((ctr) >> 32))
+#define CPNS_TX_SEQ(ctr)	((u32)(ctr))
+
+/**
+ * cpns_tx_init() - set up the transmit direction of a new generation
+ * @tx: the direction, embedded in the generation
+ * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
+ * @ts0: epoch 0 traffic secret; not kept (the caller wipes its own copy)
+ * @now: install time, ms
+ *
+ * Derives the keys of epochs 0 and 1; epoch 0 begins at @now. Process
+ * context; may sleep.
+ *
+ * Return: 0 or a negative errno; on failure nothing is left to destroy.
+ */
+int cpns_tx_init(struct cpns_tx_dir *tx, u8 suite,
+		 const u8 ts0[CPNS_SECRET_LEN], u64 now)
+{
+	struct cpns_epoch_keys *cur, *next;
+	int err;
+
+	spin_lock_init(&tx->lock);
+	mutex_init(&tx->derive_lock);
+	atomic64_set(&tx->ctr, CPNS_TX_CTR(0, 0));
+	tx->epoch_start = now;
+	tx->install = now;
+	tx->exhausted = false;
+	tx->suite = suite;
+	memcpy(tx->ts, ts0, CPNS_SECRET_LEN);
+	tx->ts_epoch = 0;
+
+	cur = cpns_chain_next(suite, tx->ts, &tx->ts_epoch);
+	if (IS_ERR(cur)) {
+		err = PTR_ERR(cur);
+		goto err_wipe_chain;
+	}
+	next = cpns_chain_next(suite, tx->ts, &tx->ts_epoch);
+	if (IS_ERR(next)) {
+		err = PTR_ERR(next);
+		goto err_free_cur;
+	}
+
+	RCU_INIT_POINTER(tx->cur, cur);
+	RCU_INIT_POINTER(tx->next, next);
+	return 0;
+
+err_free_cur:
+	cpns_epoch_keys_free(cur);
+err_wipe_chain:
+	memzero_explicit(tx->ts, CPNS_SECRET_LEN);
+	mutex_destroy(&tx->derive_lock);
+	return err;
+}
+
+/**
+ * cpns_tx_derive_ahead() - derive the keys of the epoch after the current
+ * @tx: the direction
+ *
+ * Call from process context after cpns_tx_next() reported @need_derive. Does nothing when the keys exist or the current
+ * epoch is 255. May sleep.
+ *
+ * Return: 0 or a negative errno (retry later).
+ */
+int cpns_tx_derive_ahead(struct cpns_tx_dir *tx)
+{
+	struct cpns_epoch_keys *next;
+	bool have_next;
+	int err = 0;
+
+	mutex_lock(&tx->derive_lock);
+	spin_lock_bh(&tx->lock);
+	have_next = rcu_access_pointer(tx->next);
+	spin_unlock_bh(&tx->lock);
+	/* The sender only moves on with @next, so while it is missing the
+	 * chain stands at cur + 1.
+	 */
+	if (have_next || tx->ts_epoch > CPNS_EPOCH_MAX)
+		goto out_unlock;
+
+	next = cpns_chain_next(tx->suite, tx->ts, &tx->ts_epoch);
+	if (IS_ERR(next)) {
+		err = PTR_ERR(next);
+		goto out_unlock;
+	}
+	spin_lock_bh(&tx->lock);
+	rcu_assign_pointer(tx->next, next);
+	spin_unlock_bh(&tx->lock);
+out_unlock:
+	mutex_unlock(&tx->derive_lock);
+	return err;
+}
+
+/* Epoch advance or refusal, under @tx->lock. */
+static int cpns_tx_next_slow(struct cpns_tx_dir *tx, u64 now,
+			     struct cpns_tx_slot *slot)
+{
+	struct cpns_epoch_keys *cur, *next;
+	u64 ctr = atomic64_read(&tx->ctr);
+	u8 epoch = CPNS_TX_EPOCH(ctr);
+
+	if (tx->exhausted)
+		return -EKEYEXPIRED;
+	if (CPNS_TX_SEQ(ctr) < CPNS_SEQ_SOFT_LIMIT &&
+	    now < tx->epoch_start + CPNS_EPOCH_AGE_MS)
+		return -EAGAIN;	/* raced with an advance: use the fast path */
+
+	if (epoch == CPNS_EPOCH_MAX) {
+		tx->exhausted = true;
+		return -EKEYEXPIRED;
+	}
+	next = rcu_dereference_protected(tx->next, lockdep_is_held(&tx->lock));
+	if (!next) {
+		slot->need_derive = true;
+		return -EBUSY;
+	}
+
+	cur = rcu_dereference_protected(tx->cur, lockdep_is_held(&tx->lock));
+	rcu_assign_pointer(tx->cur, next);
+	RCU_INIT_POINTER(tx->next, NULL);
+	/* seq 0 of the new epoch is this caller's. The counter moves before
+	 * the start time; see the reader side in cpns_tx_next().
+	 */
+	atomic64_set(&tx->ctr, CPNS_TX_CTR(epoch + 1, 1));
+	smp_wmb();
+	WRITE_ONCE(tx->epoch_start, now);
+	cpns_epoch_keys_free(cur);
+
+	slot->keys = next;
+	slot->epoch = epoch + 1;
+	slot->seq = 0;
+	slot->need_derive = slot->epoch < CPNS_EPOCH_MAX;
+	slot->epoch_threshold = slot->epoch == CPNS_REKEY_EPOCH;
+	return 0;
+}
+
+/**
+ * cpns_tx_next() - reserve the (epoch, seq) of the next record to send
+ * @tx: the direction
+ * @now: current time, ms
+ * @slot: what was reserved, with the keys to seal with
+ *
+ * Applies sender rules 2-4 of PROTOCOL.md 2.5: moves to the next epoch at
+ * 2^22 records or 3600 s, stops for good when epoch 255 reaches a limit,
+ * and refuses from install + 90000 s on. Lockless unless the epoch moves.
+ * Never sleeps; the caller holds rcu_read_lock() until the record is
+ * sealed. After an advance, @slot->need_derive asks the caller to schedule
+ * cpns_tx_derive_ahead() and @slot->epoch_threshold to notify userspace.
+ *
+ * Return: 0; -ENOKEY when the generation is past its lifetime;
+ * -EKEYEXPIRED when it is exhausted; -EBUSY when the epoch must move on but
+ * the next epoch's keys are not derived yet (@slot->need_derive is set;
+ * the record is not sent).
+ */
+int cpns_tx_next(struct cpns_tx_dir *tx, u64 now, struct cpns_tx_slot *slot)
+{
+	struct cpns_epoch_keys *keys;
+	u64 start, ctr;
+	int err;
+
+	memset(slot, 0, sizeof(*slot));
+	if (now >= tx->install + CPNS_GEN_LIFETIME_MS)
+		return -ENOKEY;
+
+	for (;;) {
+		/* A start time that belongs to epoch e + 1 is only visible
+		 * once the counter has left epoch e, so the cmpxchg below
+		 * can never succeed with the age of the wrong epoch.
+		 */
+		start = READ_ONCE(tx->epoch_start);
+		smp_rmb();
+		ctr = atomic64_read(&tx->ctr);
+		keys = rcu_dereference(tx->cur);
+
+		if (keys->epoch == CPNS_TX_EPOCH(ctr) &&
+		    CPNS_TX_SEQ(ctr) < CPNS_SEQ_SOFT_LIMIT &&
+		    now < start + CPNS_EPOCH_AGE_MS) {
+			if (!atomic64_try_cmpxchg(&tx->ctr, &ctr, ctr + 1))
+				continue;
+			slot->keys = keys;
+			slot->epoch = keys->epoch;
+			slot->seq = CPNS_TX_SEQ(ctr);
+			return 0;
+		}
+
+		spin_lock_bh(&tx->lock);
+		err = cpns_tx_next_slow(tx, now, slot);
+		spin_unlock_bh(&tx->lock);
+		if (err != -EAGAIN)
+			return err;
+	}
+}
+
+/**
+ * cpns_tx_destroy() - free the transmit direction
+ * @tx: the direction; no new packet-path user can reach it any more
+ *
+ * Keys are freed after an RCU grace period, the chain secret at once.
+ * Process context.
+ */
+void cpns_tx_destroy(struct cpns_tx_dir *tx)
+{
+	cpns_epoch_keys_free(rcu_replace_pointer(tx->cur, NULL, true));
+	cpns_epoch_keys_free(rcu_replace_pointer(tx->next, NULL, true));
+	memzero_explicit(tx->ts, CPNS_SECRET_LEN);
+	mutex_destroy(&tx->derive_lock);
+}
+
+/* ---- receive ---------------------------------------------------------- */
+
+/* Epochs derived ahead of cur at install: cur + 1 must, cur + 2 should. */
+#define CPNS_RX_INIT_AHEAD	2
+
+/* Epoch fields of an rx direction, as one consistent snapshot. */
+struct cpns_rx_snap {
+	u8	cur;
+	u8	prev;
+	bool	has_prev;
+	u8	cur_win;
+	u64	prev_expiry;
+};
+
+static void cpns_rx_snap(struct cpns_rx_dir *rx, struct cpns_rx_snap *s)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&rx->seqc);
+		s->cur = rx->cur;
+		s->prev = rx->prev;
+		s->has_prev = rx->has_prev;
+		s->cur_win = rx->cur_win;
+		s->prev_expiry = rx->prev_expiry;
+	} while (read_seqcount_retry(&rx->seqc, seq));
+}
+
+/*
+ * Step 8a (2.8): the window of @epoch, NULL for an acceptable epoch ahead
+ * of cur (its window is empty), or an ERR_PTR for an unacceptable epoch.
+ */
+static struct cpns_replay *cpns_rx_window(struct cpns_rx_dir *rx,
+					  const struct cpns_rx_snap *s,
+					  u8 epoch, u64 now)
+{
+	if (epoch == s->cur)
+		return &rx->win[s->cur_win];
+	if (s->has_prev && epoch == s->prev && now < s->prev_expiry)
+		return &rx->win[!s->cur_win];
+	if (epoch > s->cur && epoch <= s->cur + CPNS_EPOCH_AHEAD)
+		return NULL;
+	return ERR_PTR(-ESTALE);
+}
+
+static struct cpns_epoch_keys __rcu **cpns_rx_slot(struct cpns_rx_dir *rx,
+						   u8 epoch)
+{
+	return &rx->keys[epoch % CPNS_RX_KEY_SLOTS];
+}
+
+/**
+ * cpns_rx_init() - set up the receive direction of a new generation
+ * @rx: the direction, embedded in the generation
+ * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
+ * @ts0: epoch 0 traffic secret; not kept (the caller wipes its own copy)
+ *
+ * cur = 0, no prev; derives the keys of epochs 0, 1 and 2 (2.8: cur + 1
+ * must and cur + 2 should be ready). Process context; may sleep.
+ *
+ * Return: 0 or a negative errno; on failure nothing is left to destroy.
+ */
+int cpns_rx_init(struct cpns_rx_dir *rx, u8 suite,
+		 const u8 ts0[CPNS_SECRET_LEN])
+{
+	struct cpns_epoch_keys *keys;
+	unsigned int i;
+	int err;
+
+	spin_lock_init(&rx->lock);
+	seqcount_spinlock_init(&rx->seqc, &rx->lock);
+	mutex_init(&rx->derive_lock);
+	rx->cur = 0;
+	rx->prev = 0;
+	rx->has_prev = false;
+	rx->cur_win = 0;
+	rx->prev_expiry = 0;
+	cpns_replay_init(&rx->win[0]);
+	cpns_replay_init(&rx->win[1]);
+	for (i = 0; i < CPNS_RX_KEY_SLOTS; i++)
+		RCU_INIT_POINTER(rx->keys[i], NULL);
+	atomic_set(&rx->want, 0);
+	rx->suite = suite;
+	memcpy(rx->ts, ts0, CPNS_SECRET_LEN);
+	rx->ts_epoch = 0;
+
+	for (i = 0; i <= CPNS_RX_INIT_AHEAD; i++) {
+		keys = cpns_chain_next(suite, rx->ts, &rx->ts_epoch);
+		if (IS_ERR(keys))
+			goto err_free_keys;
+		RCU_INIT_POINTER(*cpns_rx_slot(rx, keys->epoch), keys);
+	}
+	return 0;
+
+err_free_keys:
+	err = PTR_ERR(keys);
+	for (i = 0; i < CPNS_RX_KEY_SLOTS; i++)
+		cpns_epoch_keys_free(rcu_replace_pointer(rx->keys[i], NULL,
+							 true));
+	memzero_explicit(rx->ts, CPNS_SECRET_LEN);
+	mutex_destroy(&rx->derive_lock);
+	return err;
+}
+
+/**
+ * cpns_rx_derive_ahead() - derive the keys the receiver should hold
+ * @rx: the direction
+ *
+ * Derives up to max(cur + 2, highest pending epoch + 1), never beyond
+ * cur + 8 or 255 (2.8). Call from process context after cpns_rx_check()
+ * set @need_derive or cpns_rx_commit() reported @advanced. May sleep.
+ *
+ * Return: 0 or a negative errno (retry later).
+ */
+int cpns_rx_derive_ahead(struct cpns_rx_dir *rx)
+{
+	struct cpns_epoch_keys *keys, *old;
+	unsigned int cur, target;
+	int err = 0;
+
+	mutex_lock(&rx->derive_lock);
+	for (;;) {
+		cur = READ_ONCE(rx->cur);
+		target = max_t(unsigned int, cur + 2,
+			       atomic_read(&rx->want) + 1);
+		target = min_t(unsigned int, target,
+			       min(cur + CPNS_EPOCH_AHEAD, CPNS_EPOCH_MAX));
+		/* cur only moves to epochs with keys, so the chain is
+		 * always above cur and nothing below it is derived.
+		 */
+		if (rx->ts_epoch > target)
+			break;
+
+		keys = cpns_chain_next(rx->suite, rx->ts, &rx->ts_epoch);
+		if (IS_ERR(keys)) {
+			err = PTR_ERR(keys);
+			break;
+		}
+
+		spin_lock_bh(&rx->lock);
+		if (keys->epoch > rx->cur) {
+			old = rcu_replace_pointer(*cpns_rx_slot(rx, keys->epoch),
+						  keys,
+						  lockdep_is_held(&rx->lock));
+			keys = old;
+		}
+		spin_unlock_bh(&rx->lock);
+		/* Keys overtaken by cur, or (never expected) a stale slot. */
+		cpns_epoch_keys_free(keys);
+	}
+	mutex_unlock(&rx->derive_lock);
+	return err;
+}
+
+static void cpns_rx_want(struct cpns_rx_dir *rx, u8 epoch)
+{
+	int want = atomic_read(&rx->want);
+
+	while (want < epoch && !atomic_try_cmpxchg(&rx->want, &want, epoch))
+		;
+}
+
+/**
+ * cpns_rx_check() - receive steps 8a, 8b, 9 and 10
+ * @rx: the direction of the record's generation
+ * @epoch: the record's epoch
+ * @seq: the record's seq
+ * @now: current time, ms
+ * @t: on CPNS_DROP_NONE, the keys to open with; on EPOCH_PENDING,
+ *	@t->need_derive asks the caller to schedule cpns_rx_derive_ahead()
+ *
+ * Changes no receive state. Lockless; never sleeps. The caller holds
+ * rcu_read_lock() until the record is opened.
+ *
+ * Return: CPNS_DROP_NONE, CPNS_DROP_EPOCH, CPNS_DROP_EPOCH_PENDING,
+ * CPNS_DROP_SEQ_LIMIT, CPNS_DROP_REPLAY or CPNS_DROP_TOO_OLD.
+ */
+enum cpns_drop cpns_rx_check(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
+			     u64 now, struct cpns_rx_ticket *t)
+{
+	struct cpns_epoch_keys *keys;
+	struct cpns_replay *win;
+	struct cpns_rx_snap s;
+	enum cpns_drop drop;
+
+	t->keys = NULL;
+	t->need_derive = false;
+
+	cpns_rx_snap(rx, &s);
+	win = cpns_rx_window(rx, &s, epoch, now);
+	if (IS_ERR(win))
+		return CPNS_DROP_EPOCH;
+
+	keys = rcu_dereference(*cpns_rx_slot(rx, epoch));
+	if (!keys || keys->epoch != epoch) {
+		cpns_rx_want(rx, epoch);
+		t->need_derive = true;
+		return CPNS_DROP_EPOCH_PENDING;
+	}
+
+	if (seq >= CPNS_SEQ_HARD_LIMIT)
+		return CPNS_DROP_SEQ_LIMIT;
+
+	if (win) {
+		drop = cpns_replay_check(win, seq);
+		if (drop)
+			return drop;
+	}
+	t->keys = keys;
+	return CPNS_DROP_NONE;
+}
+
+/* Move cur to @epoch (> cur); prev = old cur. Under @rx->lock. */
+static void cpns_rx_advance(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
+			    u64 now)
+{
+	struct cpns_epoch_keys *keys;
+	u8 old_cur = rx->cur;
+	u8 win = !rx->cur_win;
+	unsigned int i;
+
+	write_seqcount_begin(&rx->seqc);
+	/* The window of the old prev becomes the new epoch's, empty. */
+	cpns_replay_init(&rx->win[win]);
+	cpns_replay_update(&rx->win[win], seq);
+	rx->prev = old_cur;
+	rx->has_prev = true;
+	rx->prev_expiry = now + CPNS_PREV_EPOCH_MS;
+	rx->cur_win = win;
+	rx->cur = epoch;
+	write_seqcount_end(&rx->seqc);
+
+	/* Erase every epoch below the new cur except the new prev. */
+	for (i = 0; i < CPNS_RX_KEY_SLOTS; i++) {
+		keys = rcu_dereference_protected(rx->keys[i],
+						 lockdep_is_held(&rx->lock));
+		if (keys && keys->epoch < epoch && keys->epoch != old_cur) {
+			RCU_INIT_POINTER(rx->keys[i], NULL);
+			cpns_epoch_keys_free(keys);
+		}
+	}
+}
+
+/**
+ * cpns_rx_commit() - receive step 12 for an authenticated record
+ * @rx: the direction
+ * @epoch: the record's epoch
+ * @seq: the record's seq
+ * @now: current time, ms
+ * @ev: what changed: @advanced (schedule cpns_rx_derive_ahead()) and
+ *	@epoch_threshold (notify userspace)
+ *
+ * Atomically with every other commit of the direction: re-tests the epoch
+ * (8a) and the replay window (10) against the current state, records seq,
+ * and when the epoch is ahead of cur moves cur to it, keeping the old cur
+ * as prev for 60 s and erasing everything older. Never sleeps; takes
+ * @rx->lock with the _bh variant.
+ *
+ * Return: CPNS_DROP_NONE, CPNS_DROP_EPOCH, CPNS_DROP_REPLAY or
+ * CPNS_DROP_TOO_OLD; on a drop nothing changed.
+ */
+enum cpns_drop cpns_rx_commit(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
+			      u64 now, struct cpns_rx_events *ev)
+{
+	enum cpns_drop drop = CPNS_DROP_NONE;
+	struct cpns_replay *win;
+	struct cpns_rx_snap s;
+	u8 old_cur;
+
+	ev->advanced = false;
+	ev->epoch_threshold = false;
+
+	spin_lock_bh(&rx->lock);
+	s.cur = rx->cur;
+	s.prev = rx->prev;
+	s.has_prev = rx->has_prev;
+	s.cur_win = rx->cur_win;
+	s.prev_expiry = rx->prev_expiry;
+	win = cpns_rx_window(rx, &s, epoch, now);
+	if (IS_ERR(win)) {
+		drop = CPNS_DROP_EPOCH;
+	} else if (win) {
+		drop = cpns_replay_update(win, seq);
+	} else {
+		old_cur = rx->cur;
+		cpns_rx_advance(rx, epoch, seq, now);
+		ev->advanced = true;
+		ev->epoch_threshold = old_cur < CPNS_REKEY_EPOCH &&
+				      epoch >= CPNS_REKEY_EPOCH;
+	}
+	spin_unlock_bh(&rx->lock);
+	return drop;
+}
+
+/**
+ * cpns_rx_expire() - erase the previous epoch once its 60 s are over
+ * @rx: the direction
+ * @now: current time, ms
+ *
+ * For the periodic clean-up (2.13); the packet path already refuses an
+ * expired prev by itself. Never sleeps.
+ */
+void cpns_rx_expire(struct cpns_rx_dir *rx, u64 now)
+{
+	struct cpns_epoch_keys __rcu **slot;
+	struct cpns_epoch_keys *keys = NULL;
+
+	spin_lock_bh(&rx->lock);
+	if (rx->has_prev && now >= rx->prev_expiry) {
+		write_seqcount_begin(&rx->seqc);
+		rx->has_prev = false;
+		write_seqcount_end(&rx->seqc);
+		slot = cpns_rx_slot(rx, rx->prev);
+		keys = rcu_dereference_protected(*slot,
+						 lockdep_is_held(&rx->lock));
+		if (keys && keys->epoch == rx->prev)
+			RCU_INIT_POINTER(*slot, NULL);
+		else
+			keys = NULL;
+	}
+	spin_unlock_bh(&rx->lock);
+	cpns_epoch_keys_free(keys);
+}
+
+/**
+ * cpns_rx_destroy() - free the receive direction
+ * @rx: the direction; no new packet-path user can reach it any more
+ *
+ * Keys are freed after an RCU grace period, the chain secret at once.
+ * Process context.
+ */
+void cpns_rx_destroy(struct cpns_rx_dir *rx)
+{
+	unsigned int i;
+
+	for (i = 0; i < CPNS_RX_KEY_SLOTS; i++)
+		cpns_epoch_keys_free(rcu_replace_pointer(rx->keys[i], NULL,
+							 true));
+	memzero_explicit(rx->ts, CPNS_SECRET_LEN);
+	mutex_destroy(&rx->derive_lock);
+}

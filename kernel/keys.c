@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpns: key schedule of PROTOCOL.md 3.1 and 3.3 - Expand-Label on top of
+ * HMAC-SHA256, the traffic-secret chain, and the keyed AEAD of an epoch.
+ */
+
+#include <crypto/aead.h>
+#include <crypto/hash.h>
+#include <crypto/sha2.h>
+#include <linux/err.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "crypto.h"
+
+/* u16(L) || u8(len) || prefix || label || u8(len(ctx)) || ctx */
+#define CPNS_HKDF_INFO_MAX	(2 + 1 + 255 + 1 + 255)
+
+/**
+ * cpns_hmac_sha256() - HMAC-SHA256 of one buffer
+ * @key: HMAC key
+ * @key_len: length of @key
+ * @data: message
+ * @data_len: length of @data
+ * @out: 32-byte MAC
+ *
+ * HKDF-Extract(salt, ikm) of RFC 5869 is cpns_hmac_sha256(salt, ikm).
+ * Process context only.
+ *
+ * Return: 0 or a negative errno from the crypto API.
+ */
+int cpns_hmac_sha256(const u8 *key, size_t key_len, const u8 *data,
+		     size_t data_len, u8 out[32])
+{
+	struct crypto_shash *tfm;
+	int err;
+
+	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	err = crypto_shash_setkey(tfm, key, key_len);
+	if (!err)
+		err = crypto_shash_tfm_digest(tfm, data, data_len, out);
+	crypto_free_shash(tfm);
+	return err;
+}
+
+/* RFC 5869 HKDF-Expand with SHA-256; @prk is the HMAC key. */
+static int cpns_hkdf_expand(struct crypto_shash *tfm, const u8 *info,
+			    size_t info_len, u8 *out, size_t out_len)
+{
+	SHASH_DESC_ON_STACK(desc, tfm);
+	u8 t[SHA256_DIGEST_SIZE];
+	size_t t_len = 0, n;
+	u8 i;
+	int err = 0;
+
+	desc->tfm = tfm;
+	for (i = 1; out_len; i++) {
+		err = crypto_shash_init(desc) ?:
+		      crypto_shash_update(desc, t, t_len) ?:
+		      crypto_shash_update(desc, info, info_len) ?:
+		      crypto_shash_finup(desc, &i, 1, t);
+		if (err)
+			break;
+		t_len = SHA256_DIGEST_SIZE;
+		n = min(out_len, t_len);
+		memcpy(out, t, n);
+		out += n;
+		out_len -= n;
+	}
+	shash_desc_zero(desc);
+	memzero_explicit(t, sizeof(t));
+	return err;
+}
+
+/**
+ * cpns_hkdf_expand_label() - HKDF-Expand-Label with a given label prefix
+ * @secret: the secret S (HKDF PRK)
+ * @secret_len: length of @secret
+ * @prefix: "cpns1 " in production; "tls13 " reproduces RFC 8448
+ * @label: label, NUL-terminated (the NUL is not part of the info)
+ * @ctx: context bytes
+ * @ctx_len: length of @ctx, at most 255
+ * @out: output key material
+ * @out_len: L, 1 to 255 * 32
+ *
+ * info = u16(L) || u8(len(prefix || label)) || prefix || label ||
+ * u8(len(ctx)) || ctx (PROTOCOL.md 3.1). Process context only.
+ *
+ * Return: 0, -EINVAL on out-of-range lengths, or an errno of the crypto API.
+ */
+int cpns_hkdf_expand_label(const u8 *secret, size_t secret_len,
+			   const char *prefix, const char *label,
+			   const u8 *ctx, size_t ctx_len,
+			   u8 *out, size_t out_len)
+{
+	size_t prefix_len = strlen(prefix), label_len = strlen(label);
+	size_t full_len = prefix_len + label_len;
+	struct crypto_shash *tfm;
+	u8 *info, *p;
+	int err;
+
+	if (full_len < 7 || full_len > 255 || ctx_len > 255 || !out_len ||
+	    out_len > 255 * SHA256_DIGEST_SIZE)
+		return -EINVAL;
+
+	info = kmalloc(CPNS_HKDF_INFO_MAX, GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	p = info;
+	*p++ = out_len >> 8;
+	*p++ = out_len & 0xff;
+	*p++ = full_len;
+	memcpy(p, prefix, prefix_len);
+	p += prefix_len;
+	memcpy(p, label, label_len);
+	p += label_len;
+	*p++ = ctx_len;
+	memcpy(p, ctx, ctx_len);
+	p += ctx_len;
+
+	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(tfm)) {
+		err = PTR_ERR(tfm);
+		goto err_free_info;
+	}
+	err = crypto_shash_setkey(tfm, secret, secret_len);
+	if (!err)
+		err = cpns_hkdf_expand(tfm, info, p - info, out, out_len);
+	crypto_free_shash(tfm);
+err_free_info:
+	kfree_sensitive(info);
+	return err;
+}
+
+/**
+ * cpns_expand_label() - Expand-Label of PROTOCOL.md 3.1 (prefix "cpns1 ")
+ * @secret: the secret S
+ * @secret_len: length of @secret
+ * @label: label without the prefix, NUL-terminated
+ * @ctx: context bytes
+ * @ctx_len: length of @ctx
+ * @out: output
+ * @out_len: L
+ *
+ * Process context only.
+ *
+ * Return: as cpns_hkdf_expand_label().
+ */
+int cpns_expand_label(const u8 *secret, size_t secret_len, const char *label,
+		      const u8 *ctx, size_t ctx_len, u8 *out, size_t out_len)
+{
+	return cpns_hkdf_expand_label(secret, secret_len, CPNS_LABEL_PREFIX,
+				      label, ctx, ctx_len, out, out_len);
+}
+
+/**
+ * cpns_traffic_next() - replace ts_n by ts_{n+1} in place
+ * @ts: the traffic secret of epoch n; holds ts_{n+1} on success
+ *
+ * ts_{n+1} = Expand-Label(ts_n, "upd", "", 32). ts_n is not kept anywhere.
+ * Process context only.
+ *
+ * Return: 0 or a negative errno (then @ts is unchanged).
+ */
+int cpns_traffic_next(u8 ts[CPNS_SECRET_LEN])
+{
+	u8 next[CPNS_SECRET_LEN];
+	int err;
+
+	err = cpns_expand_label(ts, CPNS_SECRET_LEN, "upd", NULL, 0,
+				next, sizeof(next));
+	if (!err)
+		memcpy(ts, next, sizeof(next));
+	memzero_explicit(next, sizeof(next));
+	return err;
+}
+
+/**
+ * cpns_traffic_keys() - key_n and iv_n of an epoch
+ * @ts: ts_n
+ * @key: Expand-Label(ts_n, "key", "", 32)
+ * @iv: Expand-Label(ts_n, "iv", "", 12)
+ *
+ * Process context only.
+ *
+ * Return: 0 or a negative errno.
+ */
+int cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
+		      u8 iv[CPNS_NONCE_LEN])
+{
+	return cpns_expand_label(ts, CPNS_SECRET_LEN, "key", NULL, 0,
+				 key, CPNS_KEY_LEN) ?:
+	       cpns_expand_label(ts, CPNS_SECRET_LEN, "iv", NULL, 0,
+				 iv, CPNS_NONCE_LEN);
+}
+
+static const char *cpns_suite_aead(u8 suite)
+{
+	switch (suite) {
+	case CPNS_SUITE_AES256GCM:
+		return "gcm(aes)";
+	case CPNS_SUITE_CHACHA20POLY1305:
+		return "rfc7539(chacha20,poly1305)";
+	default:
+		return NULL;
+	}
+}
+
+/**
+ * cpns_epoch_keys_new() - derive and key the AEAD of one epoch
+ * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
+ * @ts: ts_n of the epoch
+ * @epoch: n
+ *
+ * Allocates a synchronous transform (so records can be sealed and opened in
+ * softirq), keys it with key_n and a 16-byte tag, and stores iv_n. key_n is
+ * wiped before returning. Process context only; may sleep.
+ *
+ * Return: the new keys, or an ERR_PTR() (-EINVAL for a bad suite, -ENOMEM,
+ * or an errno of the crypto API).
+ */
+struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
+					    const u8 ts[CPNS_SECRET_LEN],
+					    u8 epoch)
+{
+	const char *alg = cpns_suite_aead(suite);
+	struct cpns_epoch_keys *keys;
+	u8 key[CPNS_KEY_LEN];
+	int err;
+
+	if (!alg)
+		return ERR_PTR(-EINVAL);
+
+	keys = kzalloc(sizeof(*keys), GFP_KERNEL);
+	if (!keys)
+		return ERR_PTR(-ENOMEM);
+	keys->epoch = epoch;
+
+	err = cpns_traffic_keys(ts, key, keys->iv);
+	if (err)
+		goto err_free_keys;
+
+	keys->aead = crypto_alloc_aead(alg, 0, CRYPTO_ALG_ASYNC);
+	if (IS_ERR(keys->aead)) {
+		err = PTR_ERR(keys->aead);
+		goto err_free_keys;
+	}
+	err = crypto_aead_setkey(keys->aead, key, sizeof(key)) ?:
+	      crypto_aead_setauthsize(keys->aead, CPNS_TAG_LEN);
+	if (err)
+		goto err_free_aead;
+
+	memzero_explicit(key, sizeof(key));
+	return keys;
+
+err_free_aead:
+	crypto_free_aead(keys->aead);
+err_free_keys:
+	memzero_explicit(key, sizeof(key));
+	kfree_sensitive(keys);
+	return ERR_PTR(err);
+}
+
+static void cpns_epoch_keys_free_rcu(struct rcu_head *rcu)
+{
+	struct cpns_epoch_keys *keys = container_of(rcu, typeof(*keys), rcu);
+
+	/* crypto_free_aead() zeroises the transform's key schedule. */
+	crypto_free_aead(keys->aead);
+	kfree_sensitive(keys);
+}
+
+/**
+ * cpns_epoch_keys_free() - free epoch keys after an RCU grace period
+ * @keys: keys already unpublished from every RCU-visible pointer, or NULL
+ *
+ * Safe in any context, including softirq with a spinlock held.
+ */
+void cpns_epoch_keys_free(struct cpns_epoch_keys *keys)
+{
+	if (keys)
+		call_rcu(&keys->rcu, cpns_epoch_keys_free_rcu);
+}

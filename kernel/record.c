@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpns: record header checks (PROTOCOL.md 2.6 steps 1-4 and 6) and record
+ * seal/open (2.2) on linear buffers.
+ */
+
+#include <crypto/aead.h>
+#include <linux/scatterlist.h>
+#include <linux/string.h>
+#include <asm/unaligned.h>
+
+#include "crypto.h"
+
+static bool cpns_id_valid(const u8 id[CPNS_ID_LEN])
+{
+	return memchr_inv(id, 0x00, CPNS_ID_LEN) &&
+	       memchr_inv(id, 0xff, CPNS_ID_LEN);
+}
+
+static bool cpns_ports_valid(u8 type, u16 src_port, u16 dst_port)
+{
+	if (!src_port || !dst_port)
+		return false;
+	if (type == CPNS_TYPE_HANDSHAKE)
+		return src_port == CPNS_PORT_HANDSHAKE &&
+		       dst_port == CPNS_PORT_HANDSHAKE;
+	return src_port != CPNS_PORT_HANDSHAKE &&
+	       dst_port != CPNS_PORT_HANDSHAKE;
+}
+
+/**
+ * cpns_record_check() - receive steps 1a to 4d on a linear datagram
+ * @buf: the UDP payload
+ * @len: its length
+ * @rec: the parsed header, filled when the result is CPNS_DROP_NONE
+ *
+ * Pure function of the bytes; no key, no state. Safe in any context.
+ *
+ * Return: the first failing step's drop reason, or CPNS_DROP_NONE.
+ */
+enum cpns_drop cpns_record_check(const u8 *buf, size_t len,
+				 struct cpns_rec *rec)
+{
+	const struct cpns_hdr *hdr = (const struct cpns_hdr *)buf;
+	size_t length;
+
+	if (len < CPNS_HDR_LEN)
+		return CPNS_DROP_SHORT;
+	length = get_unaligned_be16(&hdr->length);
+	if (length > CPNS_MAX_PAYLOAD)
+		return CPNS_DROP_TOO_BIG;
+	/* T is 16 for any non-zero suite byte: no suite knowledge needed. */
+	if (len != CPNS_HDR_LEN + length + (hdr->suite ? CPNS_TAG_LEN : 0))
+		return CPNS_DROP_LENGTH;
+	if (hdr->flags & CPNS_FLAGS_RESERVED)
+		return CPNS_DROP_RESERVED;
+	if (hdr->version != CPNS_VERSION)
+		return CPNS_DROP_VERSION;
+	if (hdr->type != CPNS_TYPE_DATA && hdr->type != CPNS_TYPE_HANDSHAKE)
+		return CPNS_DROP_BAD_TYPE;
+	if (hdr->suite > CPNS_SUITE_CHACHA20POLY1305)
+		return CPNS_DROP_BAD_SUITE;
+	if (!cpns_id_valid(hdr->src) || !cpns_id_valid(hdr->dst) ||
+	    !memcmp(hdr->src, hdr->dst, CPNS_ID_LEN))
+		return CPNS_DROP_BAD_ENTITY;
+
+	rec->src_port = get_unaligned_be16(&hdr->src_port);
+	rec->dst_port = get_unaligned_be16(&hdr->dst_port);
+	if (!cpns_ports_valid(hdr->type, rec->src_port, rec->dst_port))
+		return CPNS_DROP_BAD_PORT;
+
+	rec->type = hdr->type;
+	rec->flags = hdr->flags;
+	rec->suite = hdr->suite;
+	rec->generation = hdr->generation;
+	rec->epoch = hdr->epoch;
+	rec->length = length;
+	rec->seq = get_unaligned_be64(&hdr->seq);
+	memcpy(rec->src, hdr->src, CPNS_ID_LEN);
+	memcpy(rec->dst, hdr->dst, CPNS_ID_LEN);
+	return CPNS_DROP_NONE;
+}
+
+/**
+ * cpns_record_check_suite0() - receive step 6
+ * @rec: a header that passed cpns_record_check()
+ *
+ * A suite 0 record must be a handshake record with flags, key_id and seq 0;
+ * it then continues at step 14. Records of suites 1 and 2 pass unchanged.
+ *
+ * Return: CPNS_DROP_SUITE0 or CPNS_DROP_NONE.
+ */
+enum cpns_drop cpns_record_check_suite0(const struct cpns_rec *rec)
+{
+	if (rec->suite != CPNS_SUITE_NONE)
+		return CPNS_DROP_NONE;
+	if (rec->type != CPNS_TYPE_HANDSHAKE || rec->flags ||
+	    rec->generation || rec->epoch || rec->seq)
+		return CPNS_DROP_SUITE0;
+	return CPNS_DROP_NONE;
+}
+
+/**
+ * cpns_hdr_fill() - write a record header
+ * @hdr: destination, 52 bytes, any alignment
+ * @rec: the header fields
+ */
+void cpns_hdr_fill(struct cpns_hdr *hdr, const struct cpns_rec *rec)
+{
+	hdr->version = CPNS_VERSION;
+	hdr->type = rec->type;
+	hdr->flags = rec->flags;
+	hdr->suite = rec->suite;
+	hdr->generation = rec->generation;
+	hdr->epoch = rec->epoch;
+	put_unaligned_be16(rec->length, &hdr->length);
+	put_unaligned_be64(rec->seq, &hdr->seq);
+	memcpy(hdr->src, rec->src, CPNS_ID_LEN);
+	memcpy(hdr->dst, rec->dst, CPNS_ID_LEN);
+	put_unaligned_be16(rec->src_port, &hdr->src_port);
+	put_unaligned_be16(rec->dst_port, &hdr->dst_port);
+}
+
+/*
+ * Seal or open the record in @buf in place. The AEAD sees
+ * assoc || text || tag over one scatterlist: C=1 authenticates the header
+ * and encrypts the payload; C=0 authenticates header || payload with an
+ * empty plaintext, so the payload is associated data.
+ */
+static int cpns_record_crypt(const struct cpns_epoch_keys *keys, u8 *buf,
+			     size_t len, bool enc)
+{
+	const struct cpns_hdr *hdr = (const struct cpns_hdr *)buf;
+	size_t length = get_unaligned_be16(&hdr->length);
+	struct aead_request *req;
+	u8 nonce[CPNS_NONCE_LEN];
+	struct scatterlist sg;
+	size_t assoc, text;
+	__be64 seq;
+	unsigned int i;
+	int err;
+
+	if (len != CPNS_HDR_LEN + length + CPNS_TAG_LEN)
+		return -EINVAL;
+
+	if (hdr->flags & CPNS_FLAG_C) {
+		assoc = CPNS_HDR_LEN;
+		text = length;
+	} else {
+		assoc = CPNS_HDR_LEN + length;
+		text = 0;
+	}
+
+	/* nonce = iv XOR (0^4 || u64(seq)) */
+	memcpy(nonce, keys->iv, CPNS_NONCE_LEN);
+	seq = hdr->seq;
+	for (i = 0; i < sizeof(seq); i++)
+		nonce[4 + i] ^= ((u8 *)&seq)[i];
+
+	/* Synchronous transform: the request lives only for this call. */
+	req = aead_request_alloc(keys->aead, GFP_ATOMIC);
+	if (!req)
+		return -ENOMEM;
+
+	sg_init_one(&sg, buf, len);
+	aead_request_set_callback(req, 0, NULL, NULL);
+	aead_request_set_ad(req, assoc);
+	if (enc) {
+		aead_request_set_crypt(req, &sg, &sg, text, nonce);
+		err = crypto_aead_encrypt(req);
+	} else {
+		aead_request_set_crypt(req, &sg, &sg, text + CPNS_TAG_LEN,
+				       nonce);
+		err = crypto_aead_decrypt(req);
+	}
+	aead_request_free(req);
+	return err;
+}
+
+/**
+ * cpns_record_seal() - protect a record in place
+ * @keys: keys of the header's epoch
+ * @buf: header (filled by the caller) || payload || room for the tag
+ * @len: 52 + payload length + 16
+ *
+ * Never sleeps; callable in softirq. The caller holds the RCU read lock
+ * that protects @keys.
+ *
+ * Return: 0, -EINVAL if @len does not match the header, -ENOMEM, or an
+ * errno of the crypto API.
+ */
+int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf, size_t len)
+{
+	return cpns_record_crypt(keys, buf, len, true);
+}
+
+/**
+ * cpns_record_open() - authenticate (and for C=1 decrypt) a record in place
+ * @keys: keys of the header's epoch
+ * @buf: a record that passed cpns_record_check()
+ * @len: its length
+ *
+ * On success the payload at @buf + 52 is plaintext; on failure the buffer
+ * content is unspecified. Never sleeps; callable in softirq.
+ *
+ * Return: 0; -EBADMSG when authentication fails (drop reason AUTH);
+ * -EINVAL if @len does not match the header; -ENOMEM.
+ */
+int cpns_record_open(const struct cpns_epoch_keys *keys, u8 *buf, size_t len)
+{
+	return cpns_record_crypt(keys, buf, len, false);
+}
