@@ -45,7 +45,7 @@ int cpns_hmac_sha256(const u8 *key, size_t key_len, const u8 *data,
 	return err;
 }
 
-/* RFC 5869 HKDF-Expand with SHA-256; @prk is the HMAC key. */
+/* RFC 5869 HKDF-Expand with SHA-256; @tfm is already keyed with the PRK. */
 static int cpns_hkdf_expand(struct crypto_shash *tfm, const u8 *info,
 			    size_t info_len, u8 *out, size_t out_len)
 {
