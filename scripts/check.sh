@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: host tests, then the stock Debian kernel and the debug kernel
+# in qemu. Ends with one line "N passed, N failed, N skipped" counting every
+# TAP/KTAP case, and exits non-zero on any failure.
+#
+# Environment: CPNS_SHARED (default ../shared), CPNS_CACHE (debug kernel
+# cache), CPNS_SKIP_DEBUG=1 to leave out the debug kernel while working.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+export CPNS_SHARED=${CPNS_SHARED:-$top/../shared}
+b=$top/build
+res=$b/results
+rm -rf "$res"
+mkdir -p "$res"
+t0=$(date +%s)
+say() { echo "check: [$(($(date +%s) - t0))s] $*" >&2; }
+taps=()
+fail_case() { # NAME DESCRIPTION: record a step that failed before any test ran
+	printf 'TAP version 13\n1..1\nnot ok 1 - %s\n' "$2" >"$res/$1.tap"
+	taps+=("$res/$1.tap")
+}
+
+scripts/deps.sh --check 2>/dev/null || scripts/deps.sh || { echo "check: make deps failed" >&2; exit 1; }
+[ -d "$CPNS_SHARED/vectors" ] || { echo "check: no vectors in $CPNS_SHARED/vectors (set CPNS_SHARED)" >&2; exit 1; }
+
+# --- host: library tests and a short fuzz run --------------------------------
+say "host tests"
+if make -s -C tools check CPNS_VECTORS="$CPNS_SHARED/vectors" >"$res/host.tap" 2>"$res/host.err"; then :; else
+	cat "$res/host.err" >&2
+fi
+taps+=("$res/host.tap")
+say "fuzz smoke run"
+make -s -C tools fuzz-check >"$res/fuzz.tap" 2>"$res/fuzz.err" || tail -n 20 "$res/fuzz.err" >&2
+taps+=("$res/fuzz.tap")
+
+# --- kernels ---------------------------------------------------------------------
+stock_ver=
+for v in $(ls -1 /boot | sed -n 's/^vmlinuz-//p' | sort -rV); do
+	if [ -d "/lib/modules/$v/build" ]; then stock_ver=$v; break; fi
+done
+say "debug kernel (cached build or a fresh one, several minutes)"
+kdbg=
+if [ -z "${CPNS_SKIP_DEBUG:-}" ]; then
+	kdbg=$(tools/testing/vm/build-kernel.sh 2>"$res/debug-kernel.log") || {
+		tail -n 30 "$res/debug-kernel.log" >&2
+		fail_case debug-kernel "debug kernel builds"
+		kdbg=
+	}
+fi
+ksft_inc=${kdbg:+$kdbg/selftests}
+if [ -z "$ksft_inc" ]; then
+	ksft_inc=$(tools/testing/vm/kselftest-headers.sh)
+fi
+
+say "selftests"
+if ! make -s -C selftests KSFT_INC="$ksft_inc" >"$res/selftests-build.log" 2>&1; then
+	cat "$res/selftests-build.log" >&2
+	fail_case selftests-build "selftests build"
+fi
+
+run_vm() { # NAME KERNEL MODDIR VM-ARGS...
+	local name=$1 kernel=$2 moddir=$3
+	shift 3
+	tools/testing/vm/run.sh --kernel "$kernel" --name "$name" --out "$b/vm-$name" \
+		--plan tools/testing/vm/plan.sh "$@" -- "$name" "$top" "$moddir"
+	taps+=("$b/vm-$name/vm.tap")
+	for f in "$b/vm-$name"/selftests/*.tap "$b/vm-$name"/kmemleak.tap "$b/vm-$name"/kunit.log; do
+		[ -f "$f" ] && taps+=("$f")
+	done
+}
+
+if [ -n "$stock_ver" ]; then
+	say "stock kernel $stock_ver: module"
+	if scripts/build-module.sh "/lib/modules/$stock_ver/build" "$b/stock/mod" >"$res/stock-build.log" 2>&1; then
+		say "stock kernel $stock_ver: VM"
+		run_vm stock "/boot/vmlinuz-$stock_ver" "$b/stock" --modules "$stock_ver" --timeout 900
+	else
+		cat "$res/stock-build.log" >&2
+		fail_case stock-build "module builds for $stock_ver"
+	fi
+else
+	fail_case stock-kernel "a Debian kernel with headers is installed"
+fi
+
+if [ -n "$kdbg" ]; then
+	say "debug kernel: modules"
+	if scripts/build-module.sh "$kdbg/obj" "$b/debug/mod" >"$res/debug-build.log" 2>&1 &&
+	   scripts/build-module.sh "$kdbg/obj" "$b/debug/mod-kunit" kunit >>"$res/debug-build.log" 2>&1; then
+		say "debug kernel: VM"
+		run_vm debug "$kdbg/bzImage" "$b/debug" --timeout 1800 --mem 3072
+	else
+		cat "$res/debug-build.log" >&2
+		fail_case debug-build "module builds for the debug kernel"
+	fi
+fi
+
+say "done"
+tools/testing/tap-count.py "${taps[@]}"

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test plan `make check` runs inside each VM (see run.sh).
+#
+#   plan.sh stock|debug REPO BUILD
+#
+# BUILD holds the modules built for this kernel (BUILD/mod/kernel/cpns.ko, and
+# for the debug kernel BUILD/mod-kunit/kernel/cpns.ko with KUnit) and the
+# selftests (REPO/build/selftests). Results are written to the current
+# directory (the VM's output share).
+set -u
+flavour=$1 repo=$2 build=$3
+out=$(pwd)
+rc=0
+
+tap_case() { # FILE N STATUS DESCRIPTION
+	if [ "$3" = 0 ]; then echo "ok $2 - $4"; else echo "not ok $2 - $4"; fi >>"$1"
+}
+
+if [ "$flavour" = stock ]; then
+	modprobe -a udp_tunnel ip6_udp_tunnel veth 2>/dev/null
+fi
+
+if [ "$flavour" = debug ]; then
+	mount -t debugfs debugfs /sys/kernel/debug
+	echo "TAP version 13" >kmemleak.tap
+	echo "1..2" >>kmemleak.tap
+	# A leak reported before the module was loaded is a kernel
+	# configuration bug, reported on its own line.
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >kmemleak-boot.txt
+	[ -s kmemleak-boot.txt ] && cat kmemleak-boot.txt
+	tap_case kmemleak.tap 1 "$([ -s kmemleak-boot.txt ] && echo 1 || echo 0)" \
+		"debug kernel boots without kmemleak reports"
+
+	# KUnit: the suites run while the module loads.
+	dmesg -C
+	if insmod "$build/mod-kunit/kernel/cpns.ko"; then
+		dmesg >kunit.log
+		rmmod cpns || rc=1
+	else
+		echo "not ok 1 - insmod of the KUnit module failed" >kunit.log
+		rc=1
+	fi
+fi
+
+CPNS_KO=$build/mod/kernel/cpns.ko CPNS_REPO=$repo \
+	"$repo/selftests/run.sh" "$repo/build/selftests" "$out/selftests" || rc=1
+[ -d /sys/module/cpns ] && { rmmod cpns || rc=1; }
+
+if [ "$flavour" = debug ]; then
+	# kmemleak only reports objects older than 5 s; two scans, as its
+	# documentation recommends.
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >kmemleak.txt
+	[ -s kmemleak.txt ] && { cat kmemleak.txt; rc=1; }
+	tap_case kmemleak.tap 2 "$([ -s kmemleak.txt ] && echo 1 || echo 0)" \
+		"no kmemleak reports after the tests"
+fi
+exit $rc
