@@ -7,10 +7,14 @@
 
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/timekeeping.h>
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <uapi/linux/cpns.h>
+
+#include "control.h"
+#include "datapath.h"
 
 #define CPNS_AF_DEFAULT		19	/* AF_ECONET: removed from Linux in 3.5 */
 #define CPNS_MOD_VERSION	1	/* CPNS_A_VERSION */
@@ -36,12 +40,18 @@ struct cpns_pcpu_stats {
  * @forwarding: forward records not addressed to a local ID; written under
  *	@lock, read locklessly
  * @stats: per-CPU counters; updated anywhere, summed by readers
+ * @net: the namespace; constant
+ * @ctl: control objects (control.h)
+ * @dp: data path (datapath.h)
  */
 struct cpns_net {
 	struct mutex lock;
 	u16 udp_port;
 	bool forwarding;
 	struct cpns_pcpu_stats __percpu *stats;
+	struct net *net;
+	struct cpns_ctl ctl;
+	struct cpns_dp dp;
 };
 
 static inline struct cpns_net *cpns_net(const struct net *net)
@@ -60,6 +70,16 @@ static inline void cpns_stat_add(struct cpns_net *cn, enum cpns_stat s, u64 n)
 }
 
 void cpns_stats_read(struct cpns_net *cn, u64 *out);
+
+/**
+ * cpns_now() - the clock of the record layer's deadlines
+ *
+ * Return: milliseconds of the boot-time clock (counts suspend, 1.4).
+ */
+static inline u64 cpns_now(void)
+{
+	return ktime_get_boottime_ns() / NSEC_PER_MSEC;
+}
 
 int cpns_netns_init(void);
 void cpns_netns_exit(void);
