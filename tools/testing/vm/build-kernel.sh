@@ -33,6 +33,15 @@ if [ -f "$dir/done" ]; then
 	exit 0
 fi
 
+# One build at a time; a second caller waits and then finds it done.
+mkdir -p "$cache_root"
+exec 9>"$dir.lock"
+flock 9
+if [ -f "$dir/done" ]; then
+	echo "$dir"
+	exit 0
+fi
+
 log() { echo "build-kernel: $*" >&2; }
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -44,9 +53,9 @@ mv "$dir/$pkg" "$dir/src"
 mkdir -p "$dir/obj"
 (
 	cd "$dir/src"
-	make -s O="$dir/obj" ARCH=x86_64 tinyconfig >&2
-	scripts/kconfig/merge_config.sh -m -O "$dir/obj" "$dir/obj/.config" "$frag" >&2
-	make -s O="$dir/obj" ARCH=x86_64 olddefconfig >&2
+	make -s O="$dir/obj" ARCH=x86_64 tinyconfig >"$dir/config.log" 2>&1
+	scripts/kconfig/merge_config.sh -m -O "$dir/obj" "$dir/obj/.config" "$frag" >>"$dir/config.log" 2>&1
+	make -s O="$dir/obj" ARCH=x86_64 olddefconfig >>"$dir/config.log" 2>&1
 )
 
 # A fragment line that olddefconfig dropped is a configuration bug: fail

@@ -3,14 +3,14 @@
 #
 # The test plan `make check` runs inside each VM (see run.sh).
 #
-#   plan.sh stock|debug REPO BUILD
+#   plan.sh stock|debug REPO BUILD [SELFTESTS]
 #
 # BUILD holds the modules built for this kernel (BUILD/mod/kernel/cpns.ko, and
 # for the debug kernel BUILD/mod-kunit/kernel/cpns.ko with KUnit) and the
-# selftests (REPO/build/selftests). Results are written to the current
+# selftests are in SELFTESTS (default REPO/build/selftests). Results are written to the current
 # directory (the VM's output share).
 set -u
-flavour=$1 repo=$2 build=$3
+flavour=$1 repo=$2 build=$3 ksft=${4:-$2/build/selftests}
 out=$(pwd)
 rc=0
 
@@ -46,7 +46,7 @@ if [ "$flavour" = debug ]; then
 fi
 
 CPNS_KO=$build/mod/kernel/cpns.ko CPNS_REPO=$repo \
-	"$repo/selftests/run.sh" "$repo/build/selftests" "$out/selftests" || rc=1
+	"$repo/selftests/run.sh" "$ksft" "$out/selftests" || rc=1
 [ -d /sys/module/cpns ] && { rmmod cpns || rc=1; }
 
 if [ "$flavour" = debug ]; then
