@@ -147,8 +147,16 @@ static enum cpns_drop flip_reason(const struct cpns_vec_record *v,
 		return v->suite == CPNS_SUITE_AES256GCM ? CPNS_DROP_LENGTH :
 							  CPNS_DROP_BAD_SUITE;
 	case offsetof(struct cpns_hdr, length):
-	case offsetof(struct cpns_hdr, length) + 1:
-		return CPNS_DROP_LENGTH;
+	case offsetof(struct cpns_hdr, length) + 1: {
+		/* The flip (XOR 1) of either length byte: step 1b sees a
+		 * length over the maximum before step 1c sees a mismatch.
+		 */
+		size_t len = v->record_len - CPNS_HDR_LEN - CPNS_TAG_LEN;
+
+		len ^= off == offsetof(struct cpns_hdr, length) ? 0x100 : 0x1;
+		return len > CPNS_MAX_PAYLOAD ? CPNS_DROP_TOO_BIG :
+						CPNS_DROP_LENGTH;
+	}
 	}
 	if (off >= offsetof(struct cpns_hdr, src_port) && off < CPNS_HDR_LEN &&
 	    v->type == CPNS_TYPE_HANDSHAKE)

@@ -28,7 +28,17 @@ srcver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || stat -c %Y "$tarbal
 key=$( { echo "recipe $RECIPE"; echo "$pkg $srcver"; cat "$frag"; } | sha256sum | cut -c1-16)
 dir="$cache_root/kernel-$key"
 
+# Module.symvers of the kernel, so that modpost resolves the symbols of
+# out-of-tree modules (a cache from before this step lacks it).
+symvers() {
+	[ -f "$dir/obj/Module.symvers" ] && [ -s "$dir/obj/Module.symvers" ] ||
+		make -s -C "$dir/src" O="$dir/obj" ARCH=x86_64 -j"$jobs" modules >&2
+}
+
 if [ -f "$dir/done" ]; then
+	exec 9>"$dir.lock"
+	flock 9
+	symvers
 	echo "$dir"
 	exit 0
 fi
@@ -72,6 +82,7 @@ done <"$frag"
 
 make -s -C "$dir/src" O="$dir/obj" ARCH=x86_64 -j"$jobs" bzImage >&2
 make -s -C "$dir/src" O="$dir/obj" ARCH=x86_64 -j"$jobs" modules_prepare >&2
+symvers
 cp "$dir/obj/arch/x86/boot/bzImage" "$dir/bzImage"
 mkdir -p "$dir/selftests"
 cp "$dir/src/tools/testing/selftests/kselftest.h" \
