@@ -26,15 +26,26 @@ fail_case() { # NAME DESCRIPTION: record a step that failed before any test ran
 scripts/deps.sh --check 2>/dev/null || scripts/deps.sh || { echo "check: make deps failed" >&2; exit 1; }
 [ -d "$CPNS_SHARED/vectors" ] || { echo "check: no vectors in $CPNS_SHARED/vectors (set CPNS_SHARED)" >&2; exit 1; }
 
+# A step that fails without reporting a failed case of its own (a build
+# error, a crash) still counts as one failure.
+tap_step() { # NAME COMMAND...: TAP of COMMAND to $res/NAME.tap
+	local name=$1
+	shift
+	"$@" >"$res/$name.tap" 2>"$res/$name.err"
+	local rc=$?
+	if [ $rc -ne 0 ]; then
+		tail -n 30 "$res/$name.err" >&2
+		grep -q '^not ok' "$res/$name.tap" ||
+			echo "not ok 999 - $name: '$*' exited with status $rc" >>"$res/$name.tap"
+	fi
+	taps+=("$res/$name.tap")
+}
+
 # --- host: library tests and a short fuzz run --------------------------------
 say "host tests"
-if make -s -C tools check CPNS_VECTORS="$CPNS_SHARED/vectors" >"$res/host.tap" 2>"$res/host.err"; then :; else
-	cat "$res/host.err" >&2
-fi
-taps+=("$res/host.tap")
+tap_step host make -s -C tools check CPNS_VECTORS="$CPNS_SHARED/vectors"
 say "fuzz smoke run"
-make -s -C tools fuzz-check >"$res/fuzz.tap" 2>"$res/fuzz.err" || tail -n 20 "$res/fuzz.err" >&2
-taps+=("$res/fuzz.tap")
+tap_step fuzz make -s -C tools fuzz-check
 
 # --- kernels ---------------------------------------------------------------------
 stock_ver=

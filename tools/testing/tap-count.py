@@ -8,7 +8,8 @@ Each FILE is a TAP or KTAP stream, or a kernel log holding KTAP lines (a
 "[  12.345678] " timestamp prefix is stripped). A result line ("ok N ..." or
 "not ok N ...") counts as a case when it is a leaf: the result line before
 it is not more deeply indented. A parent that failed with no failed leaf
-counts as one failure. "# SKIP" marks a skip. A stream that announced a plan
+counts as one failure. "# SKIP" marks a skip. A stream with no result at
+all counts as one failure. A stream that announced a plan
 ("1..N") but reported fewer top-level results counts the missing ones as
 failures (a test binary that crashed half-way).
 
@@ -69,6 +70,9 @@ def count(path):
                 for lvl in [l for l in fail_below if l >= indent]:
                     del fail_below[lvl]
             prev_indent = indent
+    if passed + failed + skipped == 0 and not failures:
+        failed += 1
+        failures.append('%s: no test results' % path)
     if top_plan is not None and top_results < top_plan:
         missing = top_plan - top_results
         failed += missing
