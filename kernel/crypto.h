@@ -191,11 +191,11 @@ struct cpns_tx_dir {
 	struct cpns_epoch_keys __rcu	*next;
 	u64				epoch_start;
 	u64				install;
-	spinlock_t			lock;
+	spinlock_t			lock;		/* epoch advances */
 	bool				exhausted;
 	u8				suite;
 
-	struct mutex			derive_lock;
+	struct mutex			derive_lock;	/* key chain */
 	u8				ts[CPNS_SECRET_LEN];
 	u16				ts_epoch;
 };
@@ -256,7 +256,7 @@ static_assert(CPNS_RX_KEY_SLOTS > 2 * CPNS_EPOCH_AHEAD);
  *	@derive_lock.
  */
 struct cpns_rx_dir {
-	spinlock_t			lock;
+	spinlock_t			lock;		/* step 12, keys */
 	seqcount_spinlock_t		seqc;
 	u8				cur;
 	u8				prev;
@@ -268,7 +268,7 @@ struct cpns_rx_dir {
 	atomic_t			want;
 	u8				suite;
 
-	struct mutex			derive_lock;
+	struct mutex			derive_lock;	/* key chain */
 	u8				ts[CPNS_SECRET_LEN];
 	u16				ts_epoch;
 };

@@ -102,8 +102,8 @@ err_wipe_chain:
  * cpns_tx_derive_ahead() - derive the keys of the epoch after the current
  * @tx: the direction
  *
- * Call from process context after cpns_tx_next() reported @need_derive. Does nothing when the keys exist or the current
- * epoch is 255. May sleep.
+ * Call from process context after cpns_tx_next() reported @need_derive.
+ * Does nothing when the keys exist or the current epoch is 255. May sleep.
  *
  * Return: 0 or a negative errno (retry later).
  */
@@ -167,7 +167,7 @@ static int cpns_tx_next_slow(struct cpns_tx_dir *tx, u64 now,
 	 * the start time; see the reader side in cpns_tx_next().
 	 */
 	atomic64_set(&tx->ctr, CPNS_TX_CTR(epoch + 1, 1));
-	smp_wmb();
+	smp_wmb();	/* counter before start time; pairs with cpns_tx_next() */
 	WRITE_ONCE(tx->epoch_start, now);
 	cpns_epoch_keys_free(cur);
 
@@ -213,7 +213,7 @@ int cpns_tx_next(struct cpns_tx_dir *tx, u64 now, struct cpns_tx_slot *slot)
 		 * can never succeed with the age of the wrong epoch.
 		 */
 		start = READ_ONCE(tx->epoch_start);
-		smp_rmb();
+		smp_rmb();	/* start time before counter; pairs with the advance */
 		ctr = atomic64_read(&tx->ctr);
 		keys = rcu_dereference(tx->cur);
 

@@ -97,6 +97,9 @@ enum cpns_drop cpns_replay_update(struct cpns_replay *r, u64 seq)
 				WRITE_ONCE(r->bits[(top_block + i) &
 						   CPNS_REPLAY_BLOCK_MASK], 0);
 		}
+		/* Pairs with the acquire in cpns_replay_check(): a reader that
+		 * sees the new top also sees the cleared blocks.
+		 */
 		smp_store_release(&r->next, seq + 1);
 	}
 

@@ -6,6 +6,7 @@
 #ifndef _CPNS_WIRE_H
 #define _CPNS_WIRE_H
 
+#include <linux/bits.h>
 #include <linux/build_bug.h>
 #include <linux/compiler_attributes.h>
 #include <linux/time64.h>
@@ -59,8 +60,8 @@ static_assert(sizeof(struct cpns_hdr) == CPNS_HDR_LEN);
 /* Sequence numbers (2.5, 2.9): the sender moves to the next epoch at the
  * soft limit; nothing at or above the hard limit is sent or accepted.
  */
-#define CPNS_SEQ_SOFT_LIMIT	(1ULL << 22)
-#define CPNS_SEQ_HARD_LIMIT	(1ULL << 24)
+#define CPNS_SEQ_SOFT_LIMIT	BIT_ULL(22)
+#define CPNS_SEQ_HARD_LIMIT	BIT_ULL(24)
 
 /* Epochs (2.8, 2.9) */
 #define CPNS_EPOCHS		256
