@@ -28,6 +28,9 @@ check:
 fuzz:
 	$(MAKE) -C tools fuzz
 
+bench:
+	scripts/bench.sh
+
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
@@ -37,4 +40,4 @@ clean:
 	-$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools deps check fuzz install clean
+.PHONY: all module tools deps check fuzz bench install clean

@@ -1,0 +1,131 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark `make bench` runs inside the VM (see scripts/bench.sh).
+#
+#   bench-plan.sh KO CPNSCTL BENCH
+#
+# Two namespaces a and b over veth. At 64, 512 and 1400-byte payloads, a
+# sends to b for BENCH_SECONDS (default 5) through plain UDP, through a
+# WireGuard tunnel and through AF_CPNS with each suite; b counts what it
+# receives. Then BENCH_SESSIONS (default 100000) idle sessions are
+# installed in a: kernel memory per session, and the 64-byte AF_CPNS run
+# again to compare lookup cost with 10 sessions and with all of them.
+# Results: one JSON object per line in bench.jsonl.
+set -u
+ko=$1 ctl=$2 bench=$3
+secs=${BENCH_SECONDS:-5}
+nsess=${BENCH_SESSIONS:-100000}
+out=$(pwd)
+res=$out/bench.jsonl
+: >"$res"
+A=0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a
+B=0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b
+
+modprobe -a veth wireguard udp_tunnel ip6_udp_tunnel 2>/dev/null
+insmod "$ko" || exit 1
+
+ip netns add a
+ip netns add b
+ip link add va netns a mtu 1600 type veth peer vb netns b mtu 1600
+ip -n a addr add 10.99.0.1/24 dev va
+ip -n b addr add 10.99.0.2/24 dev vb
+for n in a b; do ip -n $n link set lo up; done
+ip -n a link set va up
+ip -n b link set vb up
+
+# WireGuard between the same namespaces, inner MTU 1500 so that no size
+# here fragments.
+umask 077
+wg genkey >/tmp/wa.key; wg pubkey </tmp/wa.key >/tmp/wa.pub
+wg genkey >/tmp/wb.key; wg pubkey </tmp/wb.key >/tmp/wb.pub
+ip -n a link add wg0 mtu 1500 type wireguard
+ip -n b link add wg0 mtu 1500 type wireguard
+ip netns exec a wg set wg0 private-key /tmp/wa.key listen-port 51820 \
+	peer "$(cat /tmp/wb.pub)" endpoint 10.99.0.2:51820 allowed-ips 10.98.0.2/32
+ip netns exec b wg set wg0 private-key /tmp/wb.key listen-port 51820 \
+	peer "$(cat /tmp/wa.pub)" endpoint 10.99.0.1:51820 allowed-ips 10.98.0.1/32
+ip -n a addr add 10.98.0.1/24 dev wg0
+ip -n b addr add 10.98.0.2/24 dev wg0
+ip -n a link set wg0 up
+ip -n b link set wg0 up
+
+# AF_CPNS: A in a, B in b, one session (a initiates).
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >/tmp/k1; echo >>/tmp/k1
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >/tmp/k2; echo >>/tmp/k2
+ip netns exec a "$ctl" id add $A || exit 1
+ip netns exec b "$ctl" id add $B || exit 1
+ip netns exec a "$ctl" peer set $B endpoint 10.99.0.2:7870 || exit 1
+ip netns exec b "$ctl" peer set $A endpoint 10.99.0.1:7870 || exit 1
+cpns_session() { # SUITE
+	ip netns exec a "$ctl" session flush
+	ip netns exec b "$ctl" session flush
+	ip netns exec a "$ctl" session add local $A peer $B generation 1 suite "$1" \
+		role initiator tx-secret /tmp/k1 rx-secret /tmp/k2 || exit 1
+	ip netns exec b "$ctl" session add local $B peer $A generation 1 suite "$1" \
+		role responder tx-secret /tmp/k2 rx-secret /tmp/k1 || exit 1
+}
+
+run() { # CASE SIZE RECV-ARGS -- SEND-ARGS
+	name=$1 size=$2
+	shift 2
+	r=""
+	while [ "$1" != -- ]; do r="$r $1"; shift; done
+	shift
+	ip netns exec b "$bench" recv $r >/tmp/r.json &
+	rp=$!
+	sleep 1
+	ip netns exec a "$bench" send "$@" >/tmp/s.json
+	wait $rp
+	printf '{"case":"%s","size":%d,"recv":%s,"send":%s}\n' "$name" "$size" \
+		"$(cat /tmp/r.json)" "$(cat /tmp/s.json)" | tee -a "$res"
+}
+
+cpns_runs() { # LABEL
+	for suite in aes256gcm chacha20poly1305; do
+		cpns_session $suite
+		for size in 64 512 1400; do
+			run "cpns-$suite$1" $size cpns $B 5000 -- cpns $A $B 5000 $size "$secs"
+		done
+	done
+}
+
+for size in 64 512 1400; do
+	run udp $size udp 10.99.0.2 9000 -- udp 10.99.0.2 9000 $size "$secs"
+	run wireguard $size udp 10.98.0.2 9000 -- udp 10.98.0.2 9000 $size "$secs"
+done
+
+# Ten sessions in a (nine idle) for the lookup baseline.
+gen_sessions() { # FIRST COUNT
+	python3 - "$1" "$2" "$A" <<'PY'
+import sys
+first, count, a = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+for i in range(first, first + count):
+    print("session add local %s peer 0c%030x generation 1 suite aes256gcm "
+          "role initiator tx-secret /tmp/k1 rx-secret /tmp/k2" % (a, i))
+PY
+}
+cpns_runs ""
+gen_sessions 1 9 >/tmp/s9
+ip netns exec a "$ctl" -b /tmp/s9 || exit 1
+cpns_session aes256gcm
+run "cpns-aes256gcm-10-sessions" 64 cpns $B 5000 -- cpns $A $B 5000 64 "$secs"
+
+# Memory per idle session: slab and page usage before and after.
+sync
+echo 3 >/proc/sys/vm/drop_caches
+m0=$(awk '/^(Slab|KernelStack|PageTables|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo)
+f0=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+gen_sessions 100 "$nsess" >/tmp/sN
+t0=$(date +%s)
+ip netns exec a "$ctl" -b /tmp/sN || exit 1
+t1=$(date +%s)
+sync
+echo 3 >/proc/sys/vm/drop_caches
+m1=$(awk '/^(Slab|KernelStack|PageTables|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo)
+f1=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+printf '{"case":"memory","sessions":%d,"slab_kib":%d,"avail_kib":%d,"install_seconds":%d}\n' \
+	"$nsess" $((m1 - m0)) $((f0 - f1)) $((t1 - t0)) | tee -a "$res"
+run "cpns-aes256gcm-$((nsess + 10))-sessions" 64 cpns $B 5000 -- cpns $A $B 5000 64 "$secs"
+ip netns exec a "$ctl" session flush
+exit 0
