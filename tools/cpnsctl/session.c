@@ -44,8 +44,15 @@ static int cpnsctl_sess_parse(const char *verb, const char *allowed,
 
 	for (; argc > 0; argc -= 2, argv += 2) {
 		k = argv[0];
+		/* a long word may be a secret typed on the command line:
+		 * do not echo it
+		 */
+		if (strlen(k) > 20)
+			return cpnsctl_usage_error(cpnsctl_session_usage,
+						   "session %s: unexpected argument (secrets are read from files, never from the command line)",
+						   verb);
 		snprintf(word, sizeof(word), " %s ", k);
-		if (strlen(k) > 20 || !strstr(allowed, word))
+		if (!strstr(allowed, word))
 			return cpnsctl_usage_error(cpnsctl_session_usage,
 						   "session %s: unexpected argument \"%s\"",
 						   verb, k);
