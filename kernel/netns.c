@@ -11,7 +11,7 @@ unsigned int cpns_net_id __read_mostly;
 static int __net_init cpns_net_init(struct net *net)
 {
 	struct cpns_net *cn = cpns_net(net);
-	int cpu;
+	int cpu, ret;
 
 	cn->net = net;
 	mutex_init(&cn->lock);
@@ -23,13 +23,21 @@ static int __net_init cpns_net_init(struct net *net)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(cn->stats, cpu)->syncp);
+	ret = cpns_ctl_net_init(cn);
+	if (ret)
+		goto err_free_stats;
 	return 0;
+
+err_free_stats:
+	free_percpu(cn->stats);
+	return ret;
 }
 
 static void __net_exit cpns_net_exit(struct net *net)
 {
 	struct cpns_net *cn = cpns_net(net);
 
+	cpns_ctl_net_exit(cn);
 	free_percpu(cn->stats);
 	mutex_destroy(&cn->lock);
 }
@@ -73,7 +81,19 @@ void cpns_stats_read(struct cpns_net *cn, u64 *out)
  */
 int cpns_netns_init(void)
 {
-	return register_pernet_subsys(&cpns_net_ops);
+	int ret;
+
+	ret = cpns_ctl_init();
+	if (ret)
+		return ret;
+	ret = register_pernet_subsys(&cpns_net_ops);
+	if (ret)
+		goto err_ctl_exit;
+	return 0;
+
+err_ctl_exit:
+	cpns_ctl_exit();
+	return ret;
 }
 
 /**
@@ -82,4 +102,5 @@ int cpns_netns_init(void)
 void cpns_netns_exit(void)
 {
 	unregister_pernet_subsys(&cpns_net_ops);
+	cpns_ctl_exit();
 }

@@ -181,6 +181,7 @@ enum cpns_attr {
 	CPNS_A_DST_ID,		/* binary[16] */
 	CPNS_A_EXHAUSTED,	/* u8: the generation may not send any more */
 	CPNS_A_LOST,		/* u32: notifications lost before this one */
+	CPNS_A_UPLINK,		/* u8: this peer entry is the GW's uplink (ID_S) */
 
 	__CPNS_A_MAX,
 };
