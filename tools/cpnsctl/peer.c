@@ -6,6 +6,7 @@
 
 static const char cpnsctl_peer_usage[] =
 	"Usage: cpnsctl peer set ID endpoint ADDR [ learn { on | off } ]\n"
+	"                          [ uplink { on | off } ]\n"
 	"       cpnsctl peer del ID\n"
 	"       cpnsctl peer show [ ID ]\n"
 	"where  ADDR := { IPv4[:PORT] | [IPv6][:PORT] }   (PORT default 7870)\n";
@@ -13,6 +14,7 @@ static const char cpnsctl_peer_usage[] =
 static int cpnsctl_peer_set(struct cpnsctl *c, int argc, char **argv)
 {
 	bool has_ep = false, has_learn = false, learn = false;
+	bool has_uplink = false, uplink = false;
 	struct sockaddr_storage ss;
 	uint8_t id[CPNS_ID_LEN];
 	struct nl_msg *msg;
@@ -43,6 +45,12 @@ static int cpnsctl_peer_set(struct cpnsctl *c, int argc, char **argv)
 							   "peer set: learn is \"on\" or \"off\", not \"%s\"",
 							   argv[1]);
 			has_learn = true;
+		} else if (cpnsctl_matches(argv[0], "uplink") && !has_uplink) {
+			if (cpnsctl_parse_onoff(argv[1], &uplink))
+				return cpnsctl_usage_error(cpnsctl_peer_usage,
+							   "peer set: uplink is \"on\" or \"off\", not \"%s\"",
+							   argv[1]);
+			has_uplink = true;
 		} else {
 			return cpnsctl_usage_error(cpnsctl_peer_usage,
 						   "peer set: unexpected or repeated \"%s\"",
@@ -57,7 +65,8 @@ static int cpnsctl_peer_set(struct cpnsctl *c, int argc, char **argv)
 		return status;
 	if (cpns_nl_put_id(msg, CPNS_A_PEER_ID, id) ||
 	    cpns_nl_put_addr(msg, (struct sockaddr *)&ss) ||
-	    (has_learn && nla_put_u8(msg, CPNS_A_LEARN, learn)))
+	    (has_learn && nla_put_u8(msg, CPNS_A_LEARN, learn)) ||
+	    (has_uplink && nla_put_u8(msg, CPNS_A_UPLINK, uplink)))
 		return cpnsctl_put_failed(msg);
 	return cpnsctl_request(c, msg, NULL, NULL, NULL);
 }

@@ -5,7 +5,8 @@
 #include "cpnsctl.h"
 
 static const char cpnsctl_route_usage[] =
-	"Usage: cpnsctl route add PNE { via GW_ID | endpoint ADDR }\n"
+	"Usage: cpnsctl route add PNE via GW_ID\n"
+	"       cpnsctl route add PNE endpoint ADDR [ learn { on | off } ]\n"
 	"       cpnsctl route del PNE\n"
 	"       cpnsctl route show\n";
 
@@ -13,14 +14,23 @@ static int cpnsctl_route_add(struct cpnsctl *c, int argc, char **argv)
 {
 	uint8_t pne[CPNS_ID_LEN], via[CPNS_ID_LEN];
 	struct sockaddr_storage ss;
+	bool is_via, has_learn = false, learn = true;
 	struct nl_msg *msg;
 	socklen_t len;
-	bool is_via;
 	int status;
 
+	if (argc == 5 && cpnsctl_matches(argv[1], "endpoint") &&
+	    cpnsctl_matches(argv[3], "learn")) {
+		if (cpnsctl_parse_onoff(argv[4], &learn))
+			return cpnsctl_usage_error(cpnsctl_route_usage,
+						   "route add: learn is \"on\" or \"off\", not \"%s\"",
+						   argv[4]);
+		has_learn = true;
+		argc = 3;
+	}
 	if (argc != 3)
 		return cpnsctl_usage_error(cpnsctl_route_usage,
-					   "route add: expected PNE via GW_ID or PNE endpoint ADDR");
+					   "route add: expected PNE via GW_ID or PNE endpoint ADDR [learn on|off]");
 	if (cpnsctl_parse_id(argv[0], pne))
 		return cpnsctl_usage_error(cpnsctl_route_usage,
 					   "route add: invalid entity ID \"%s\"",
@@ -47,7 +57,8 @@ static int cpnsctl_route_add(struct cpnsctl *c, int argc, char **argv)
 		return status;
 	if (cpns_nl_put_id(msg, CPNS_A_PEER_ID, pne) ||
 	    (is_via ? cpns_nl_put_id(msg, CPNS_A_VIA_ID, via) :
-		      cpns_nl_put_addr(msg, (struct sockaddr *)&ss)))
+		      cpns_nl_put_addr(msg, (struct sockaddr *)&ss)) ||
+	    (has_learn && nla_put_u8(msg, CPNS_A_LEARN, learn)))
 		return cpnsctl_put_failed(msg);
 	return cpnsctl_request(c, msg, NULL, NULL, NULL);
 }
@@ -90,6 +101,9 @@ static int cpnsctl_route_print(uint8_t cmd, struct nlattr **a, void *arg)
 	if (!cpns_nl_get_addr(a, &ss, &len))
 		cpns_print_addr(CPNS_PR_ANY, "endpoint", " endpoint %s",
 				(struct sockaddr *)&ss, len);
+	if (a[CPNS_A_LEARN])
+		cpns_print_onoff(CPNS_PR_ANY, "learn", " learn %s",
+				 nla_get_u8(a[CPNS_A_LEARN]));
 	cpns_print_nl();
 	cpns_print_close_object();
 	return 0;

@@ -22,7 +22,7 @@ static const char cpnsctl_session_usage[] =
 	"                           tx-secret SPEC rx-secret SPEC\n"
 	"       cpnsctl session del local ID peer ID [ generation N ]\n"
 	"       cpnsctl session show [ local ID ] [ peer ID ]\n"
-	"       cpnsctl session flush\n"
+	"       cpnsctl session flush [ local ID ]\n"
 	"where  N := 1..255\n"
 	"       SPEC := { FILE | - | fd:N }   (a key file: 64 hex digits; only one \"-\")\n";
 
@@ -385,16 +385,18 @@ static int cpnsctl_session_show(struct cpnsctl *c, int argc, char **argv)
 
 static int cpnsctl_session_flush(struct cpnsctl *c, int argc, char **argv)
 {
+	struct cpnsctl_sess_args s = { 0 };
 	struct nl_msg *msg;
 	int status;
 
-	if (argc > 0)
-		return cpnsctl_usage_error(cpnsctl_session_usage,
-					   "session flush: unexpected argument \"%s\"",
-					   argv[0]);
+	status = cpnsctl_sess_parse("flush", " local ", argc, argv, &s);
+	if (status)
+		return status;
 	msg = cpnsctl_msg(c, CPNS_CMD_SESSION_FLUSH, 0, &status);
 	if (!msg)
 		return status;
+	if (s.has_local && cpns_nl_put_id(msg, CPNS_A_LOCAL_ID, s.local))
+		return cpnsctl_put_failed(msg);
 	return cpnsctl_request(c, msg, NULL, NULL, NULL);
 }
 

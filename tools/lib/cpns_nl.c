@@ -474,8 +474,8 @@ static int cpns_nl_transact(struct cpns_nl *nl, struct nl_msg *msg,
 	ret = 0;
 	if (req->error < 0) {
 		if (req->extack[0])
-			ret = cpns_err_set(err, req->error, "%s",
-					   req->extack);
+			ret = cpns_err_set(err, req->error, "%s (%s)",
+					   req->extack, strerror(-req->error));
 		else
 			ret = cpns_err_set(err, req->error, "%s",
 					   strerror(-req->error));

@@ -79,11 +79,14 @@ usage_case "peer set host name" peer set "$ID1" endpoint localhost:7870
 usage_case "peer set port 0" peer set "$ID1" endpoint 192.0.2.1:0
 usage_case "peer set learn yes" peer set "$ID1" endpoint 192.0.2.1 learn yes
 usage_case "peer set unknown keyword" peer set "$ID1" endpoint 192.0.2.1 lern on
+usage_case "peer set uplink yes" peer set "$ID1" endpoint 192.0.2.1 uplink yes
 usage_case "peer show two IDs" peer show "$ID1" "$ID2"
 usage_case "route add without target" route add "$ID1"
 usage_case "route add through" route add "$ID1" through "$ID2"
 usage_case "route add via bad ID" route add "$ID1" via 12
 usage_case "route del without PNE" route del
+usage_case "route add via with learn" route add "$ID1" via "$ID2" learn on
+usage_case "route add learn maybe" route add "$ID1" endpoint 192.0.2.1 learn maybe
 usage_case "session add nothing" session add
 usage_case "session add without secrets" session add $S
 usage_case "session add generation 0" session add local $ID1 peer $ID2 generation 0 \
@@ -105,6 +108,7 @@ usage_case "session del without peer" session del local "$ID1"
 usage_case "session del with suite" session del local "$ID1" peer "$ID2" suite aes256gcm
 usage_case "session show bad filter" session show generation 1
 usage_case "session flush extra" session flush now
+usage_case "session flush bad local" session flush local 12
 usage_case "stats unknown command" stats clear
 usage_case "stats show extra" stats show all
 usage_case "monitor extra" monitor all
