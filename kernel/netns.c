@@ -26,8 +26,13 @@ static int __net_init cpns_net_init(struct net *net)
 	ret = cpns_ctl_net_init(cn);
 	if (ret)
 		goto err_free_stats;
+	ret = cpns_dp_net_init(cn);
+	if (ret)
+		goto err_ctl_net_exit;
 	return 0;
 
+err_ctl_net_exit:
+	cpns_ctl_net_exit(cn);
 err_free_stats:
 	free_percpu(cn->stats);
 	return ret;
@@ -37,6 +42,8 @@ static void __net_exit cpns_net_exit(struct net *net)
 {
 	struct cpns_net *cn = cpns_net(net);
 
+	/* The UDP sockets go first: no record may meet torn-down state. */
+	cpns_dp_net_exit(cn);
 	cpns_ctl_net_exit(cn);
 	free_percpu(cn->stats);
 	mutex_destroy(&cn->lock);

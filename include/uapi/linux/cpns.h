@@ -82,6 +82,10 @@ enum {
 	CPNS_CMSG_ENDPOINT = 4,
 	/* sendmsg, handshake socket: __u8 generation to protect under. */
 	CPNS_CMSG_GENERATION = 5,
+	/* sendmsg, handshake socket bound to all IDs: __u8[16] local entity
+	 * ID to send from (required there, refused elsewhere).
+	 */
+	CPNS_CMSG_SRC_ID = 6,
 };
 
 #define CPNS_RI_ENCRYPTED	0x01	/* the record had C=1 */

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpns: receiving records - the steps of PROTOCOL.md 2.6 in their order,
+ * forwarding (2.12), the delivery policy (2.11) and delivery to sockets.
+ *
+ * Everything here runs in softirq (the UDP encap_rcv callback) or with
+ * bottom halves disabled (local delivery), inside one RCU read-side
+ * section, and never sleeps. A dropped record is counted under its reason
+ * and never answered.
+ */
+#include <linux/skbuff.h>
+#include <net/sock.h>
+
+#include "cpns.h"
+
+static void cpns_rx_drop(struct cpns_net *cn, struct cpns_gen *g,
+			 enum cpns_drop reason)
+{
+	cpns_stat_add(cn, (enum cpns_stat)reason, 1);
+	if (g)
+		cpns_gen_drop(g, (enum cpns_stat)reason);
+}
+
+/**
+ * cpns_deliver() - steps 13 and 14: policy, then the bound socket
+ * @cn: the namespace
+ * @skb: record header and plaintext payload, tag trimmed, cb filled;
+ *	consumed
+ * @rec: the record's header fields
+ * @g: the generation it was received on, NULL for suite 0 and for local
+ *	delivery
+ *
+ * Call under rcu_read_lock() with bottom halves disabled.
+ */
+void cpns_deliver(struct cpns_net *cn, struct sk_buff *skb,
+		  const struct cpns_rec *rec, struct cpns_gen *g)
+{
+	struct sock *sk;
+	bool policy;
+
+	sk = cpns_sock_lookup(cn, rec->dst, rec->dst_port);
+
+	/* Step 13 (2.11): C=0 only for data, only to an integrity-allowed
+	 * port; a port nobody bound has the default, encrypt-required.
+	 * Suite 0 records from the wire skip it (step 6 continues at 14);
+	 * local delivery applies it to data records, which carry suite 0.
+	 */
+	policy = CPNS_SKB_CB(skb)->local ? rec->type == CPNS_TYPE_DATA :
+					   rec->suite != CPNS_SUITE_NONE;
+	if (policy && !(rec->flags & CPNS_FLAG_C) &&
+	    (rec->type != CPNS_TYPE_DATA || !sk ||
+	     !cpns_sock_integrity_allowed(sk))) {
+		cpns_rx_drop(cn, g, CPNS_DROP_POLICY);
+		goto err_free;
+	}
+
+	/* Step 14 */
+	if (!sk || sock_flag(sk, SOCK_DEAD)) {
+		cpns_rx_drop(cn, g, CPNS_DROP_NO_PORT);
+		goto err_free;
+	}
+	if (sock_queue_rcv_skb(sk, skb) < 0)
+		goto err_free;	/* counted in sk_drops */
+	cpns_stat_add(cn, CPNS_STAT_RX_RECORDS, 1);
+	cpns_stat_add(cn, CPNS_STAT_RX_BYTES, rec->length);
+	return;
+
+err_free:
+	kfree_skb(skb);
+}
+
+/* Step 5 for a record that is not for this node (2.12): resend the
+ * datagram unchanged from the listening port, or drop it NO_ROUTE.
+ */
+static void cpns_forward(struct cpns_net *cn, struct sk_buff *skb,
+			 const struct cpns_rec *rec,
+			 const struct cpns_endpoint *from)
+{
+	struct cpns_endpoint to;
+	struct sk_buff *out;
+
+	if (!READ_ONCE(cn->forwarding) ||
+	    cpns_forward_lookup(cn, rec, from, &to)) {
+		cpns_stat_add(cn, CPNS_STAT_DROP_NO_ROUTE, 1);
+		goto out_free;
+	}
+	/* A fresh skb: nothing of the received one (route, device, mark,
+	 * conntrack) leaks into the new datagram, and the bytes are the
+	 * same.
+	 */
+	out = alloc_skb(CPNS_SKB_HEADROOM + skb->len, GFP_ATOMIC);
+	if (!out) {
+		cpns_stat_add(cn, CPNS_STAT_TX_ERRORS, 1);
+		goto out_free;
+	}
+	skb_reserve(out, CPNS_SKB_HEADROOM);
+	skb_put_data(out, skb->data, skb->len);
+	if (cpns_udp_xmit(cn, out, &to))
+		cpns_stat_add(cn, CPNS_STAT_TX_ERRORS, 1);
+	else
+		cpns_stat_add(cn, CPNS_STAT_FORWARDED, 1);
+out_free:
+	consume_skb(skb);
+}
+
+/* Steps 7 to 12 for a protected record; then 13 and 14. */
+static void cpns_receive_sealed(struct cpns_net *cn, struct sk_buff *skb,
+				const struct cpns_rec *rec,
+				const struct cpns_endpoint *from)
+{
+	struct cpns_rx_ticket t;
+	struct cpns_rx_events ev;
+	enum cpns_drop drop;
+	struct cpns_gen *g;
+	u64 now = cpns_now();
+
+	/* Step 7a */
+	g = cpns_gen_rx(cn, rec->src, rec->dst, rec->generation, now);
+	if (!g) {
+		cpns_rx_drop(cn, NULL, CPNS_DROP_NO_SESSION);
+		cpns_nl_notify_no_session(cn, rec, from);
+		goto err_free;
+	}
+	/* Step 7b */
+	if (rec->suite != g->suite) {
+		drop = CPNS_DROP_SUITE_MISMATCH;
+		goto err_drop;
+	}
+	/* Steps 8a, 8b, 9, 10 */
+	drop = cpns_rx_check(&g->rx, rec->epoch, rec->seq, now, &t);
+	if (t.need_derive)
+		cpns_gen_need_derive(g);
+	if (drop)
+		goto err_drop;
+	/* Step 11 */
+	if (cpns_record_open(t.keys, skb->data, skb->len)) {
+		drop = CPNS_DROP_AUTH;
+		goto err_drop;
+	}
+	/* Step 12 */
+	drop = cpns_rx_commit(&g->rx, rec->epoch, rec->seq, now, &ev);
+	if (drop)
+		goto err_drop;
+	cpns_gen_rx_done(cn, g, &ev, rec->epoch, rec->length, now);
+	cpns_addr_learn(cn, rec->src, from);
+
+	__skb_trim(skb, CPNS_HDR_LEN + rec->length);
+	cpns_deliver(cn, skb, rec, g);
+	return;
+
+err_drop:
+	cpns_rx_drop(cn, g, drop);
+err_free:
+	kfree_skb(skb);
+}
+
+/**
+ * cpns_receive() - process one received datagram (2.6)
+ * @cn: the namespace
+ * @skb: the UDP payload at skb->data; consumed
+ * @from: the datagram's UDP source address
+ *
+ * Softirq, never sleeps.
+ */
+void cpns_receive(struct cpns_net *cn, struct sk_buff *skb,
+		  const struct cpns_endpoint *from)
+{
+	struct cpns_rec rec;
+	enum cpns_drop drop;
+
+	/* Records are opened in place: make the data linear and private
+	 * (a packet tap may hold a clone of it).
+	 */
+	if (skb_ensure_writable(skb, skb->len)) {
+		kfree_skb(skb);
+		return;
+	}
+	memset(CPNS_SKB_CB(skb), 0, sizeof(struct cpns_skb_cb));
+	CPNS_SKB_CB(skb)->from = *from;
+
+	rcu_read_lock();
+	/* Steps 1a-4d */
+	drop = cpns_record_check(skb->data, skb->len, &rec);
+	if (drop)
+		goto err_drop;
+	/* Step 5 */
+	if (!cpns_local_id_is_local(cn, rec.dst)) {
+		cpns_forward(cn, skb, &rec, from);
+		goto out_unlock;
+	}
+	/* Step 6; suite 0 continues at step 14 */
+	drop = cpns_record_check_suite0(&rec);
+	if (drop)
+		goto err_drop;
+	if (rec.suite == CPNS_SUITE_NONE)
+		cpns_deliver(cn, skb, &rec, NULL);
+	else
+		cpns_receive_sealed(cn, skb, &rec, from);
+out_unlock:
+	rcu_read_unlock();
+	return;
+
+err_drop:
+	cpns_rx_drop(cn, NULL, drop);
+	rcu_read_unlock();
+	kfree_skb(skb);
+}
