@@ -55,6 +55,14 @@ run_rc() {
 }
 run() { run_rc 0 "$@"; }
 
+# has FILE PATTERN: FILE ($tmp/out or $tmp/err) matches, or say what it holds
+has() {
+	grep -q -e "$2" "$1" && return 0
+	echo "# no \"$2\" in:"
+	diag "$1"
+	return 1
+}
+
 jqt() { # FILTER: true when the JSON in $tmp/out satisfies FILTER
 	jq -e "$1" "$tmp/out" >/dev/null 2>&1 || {
 		echo "# jq '$1' failed on:"
@@ -88,7 +96,7 @@ t_module() {
 		insmod "${CPNS_KO:?CPNS_KO not set}" || return 1
 	fi
 	ip netns add "$NS" || return 1
-	run info && grep -q "profile cpns1" "$tmp/out"
+	run info && has "$tmp/out" "profile cpns1"
 }
 
 t_info_json() {
@@ -103,7 +111,7 @@ t_pretty_json() {
 }
 
 t_link() {
-	run link show && grep -q "port 7870 forwarding off" "$tmp/out" || return 1
+	run link show && has "$tmp/out" "port 7870 forwarding off" || return 1
 	run link set port 7871 forwarding on || return 1
 	run -j link show && jqt '.port == 7871 and .forwarding == true' || return 1
 	run link set forwarding off && run link set port 7870 &&
@@ -112,33 +120,33 @@ t_link() {
 
 t_id_add_show() {
 	run id add "$ID1_UUID" && run id add "$ID3" || return 1
-	run id show && grep -qx "$ID1" "$tmp/out" && grep -qx "$ID3" "$tmp/out" ||
+	run id show && has "$tmp/out" "^""$ID1""$" && has "$tmp/out" "^""$ID3""$" ||
 		return 1
 	run -j id show && jqt "map(.id) | sort == [\"$ID1\", \"$ID3\"]"
 }
 
 t_id_duplicate() {
-	run_rc 2 id add "$ID1" && grep -q "already exists" "$tmp/err"
+	run_rc 2 id add "$ID1" && has "$tmp/err" "already exists"
 }
 
 t_id_reserved() {
 	run_rc 2 id add ffffffffffffffffffffffffffffffff &&
-		grep -q "reserved" "$tmp/err" || return 1
+		has "$tmp/err" "reserved" || return 1
 	run_rc 2 id add 00000000000000000000000000000000 &&
-		grep -q "reserved" "$tmp/err"
+		has "$tmp/err" "reserved"
 }
 
 t_id_del() {
 	run id del "$ID3" && run -j id show && jqt "map(.id) == [\"$ID1\"]" ||
 		return 1
-	run_rc 2 id del "$ID3" && grep -q "no such local ID" "$tmp/err"
+	run_rc 2 id del "$ID3" && has "$tmp/err" "no such local ID"
 }
 
 t_peer() {
 	run peer set "$ID2" endpoint 192.0.2.1:7870 learn on || return 1
 	run peer set "$ID3" endpoint "[2001:db8::1]:7871" || return 1
 	run peer show "$ID2" &&
-		grep -q "^$ID2 endpoint 192.0.2.1:7870 learn on" "$tmp/out" ||
+		has "$tmp/out" "^$ID2 endpoint 192.0.2.1:7870 learn on" ||
 		return 1
 	run -j peer show &&
 		jqt "map(select(.id == \"$ID3\"))[0].endpoint == \"[2001:db8::1]:7871\"" &&
@@ -151,26 +159,26 @@ t_peer() {
 
 t_peer_del() {
 	run peer del "$ID3" || return 1
-	run_rc 2 peer show "$ID3" && grep -q "no such peer" "$tmp/err" || return 1
-	run_rc 2 peer del "$ID3" && grep -q "no such peer" "$tmp/err"
+	run_rc 2 peer show "$ID3" && has "$tmp/err" "no such peer" || return 1
+	run_rc 2 peer del "$ID3" && has "$tmp/err" "no such peer"
 }
 
 t_route() {
 	run route add "$PNE1" via "$ID2" &&
 		run route add "$PNE2" endpoint "[2001:db8::7]:7000" || return 1
-	run route show && grep -q "^$PNE1 via $ID2" "$tmp/out" || return 1
+	run route show && has "$tmp/out" "^$PNE1 via $ID2" || return 1
 	run -j route show &&
 		jqt "map(select(.pne == \"$PNE1\"))[0].via == \"$ID2\"" &&
 		jqt "map(select(.pne == \"$PNE2\"))[0].endpoint == \"[2001:db8::7]:7000\"" ||
 		return 1
 	run route del "$PNE2" && run -j route show && jqt 'length == 1' ||
 		return 1
-	run_rc 2 route del "$PNE2" && grep -q "no such route" "$tmp/err"
+	run_rc 2 route del "$PNE2" && has "$tmp/err" "no such route"
 }
 
 t_route_refused() {
 	run_rc 2 route add "$PNE2" via "$PNE2" &&
-		grep -q "own destination" "$tmp/err"
+		has "$tmp/err" "own destination"
 }
 
 t_session_add() {
@@ -197,11 +205,11 @@ t_session_responder() {
 }
 
 t_session_show_text() {
-	run session show && grep -q "generation 1 suite aes256gcm role initiator mode immediate" "$tmp/out" ||
+	run session show && has "$tmp/out" "generation 1 suite aes256gcm role initiator mode immediate" ||
 		return 1
-	run -d session show && grep -q "tx-epoch 0 tx-seq 0 rx-epoch 0" "$tmp/out" ||
+	run -d session show && has "$tmp/out" "tx-epoch 0 tx-seq 0 rx-epoch 0" ||
 		return 1
-	run -s session show && grep -q "rx_records" "$tmp/out" || return 1
+	run -s session show && has "$tmp/out" "rx_records" || return 1
 	run -j -s session show && jqt '.[0].stats.rx_records == 0 and (.[0].stats.drop | has("auth"))'
 }
 
@@ -229,7 +237,7 @@ t_key_mode_refused() {
 	run_rc 1 session add local "$ID1" peer "$ID2" generation 3 \
 		suite aes256gcm role initiator \
 		tx-secret "$tmp/open.key" rx-secret "$tmp/rx.key" || return 1
-	grep -q "accessible by group or others" "$tmp/err" || return 1
+	has "$tmp/err" "accessible by group or others" || return 1
 	[ "$before" = "$(snapshot)" ]
 }
 
@@ -274,22 +282,24 @@ t_stats() {
 	done
 	jqt 'has("rx_records") and has("tx_records") and has("forwarded")' ||
 		return 1
-	run stats show && grep -q "drop:" "$tmp/out" && grep -q "no_session" "$tmp/out" ||
+	run stats show && has "$tmp/out" "drop:" && has "$tmp/out" "no_session" ||
 		return 1
 	run stats reset && run -j stats show && jqt '[.. | numbers] | add == 0'
 }
 
 t_monitor() {
 	local i
-	c -j monitor >"$tmp/mon" 2>"$tmp/mon.err" &
+	# SIGTERM: a background job of a script starts with SIGINT ignored
+	timeout -s KILL 60 "$CPNSCTL" -n "$NS" -j monitor >"$tmp/mon" 2>"$tmp/mon.err" &
 	mon_pid=$!
-	sleep 1
+	# time to subscribe (TCG is slow)
+	sleep 3
 	run session del local "$ID1" peer "$ID2" generation 2 || return 1
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		grep -q '"erased"' "$tmp/mon" && break
 		sleep 0.5
 	done
-	kill -INT "$mon_pid"
+	kill -TERM "$mon_pid"
 	wait "$mon_pid"
 	i=$?
 	mon_pid=
@@ -321,8 +331,8 @@ id add $ID3
 peer set $PNE1 endpoint 192.0.2.78
 EOF
 	run_rc 2 -b "$tmp/batch" || return 1
-	grep -q "batch:4: command failed" "$tmp/err" &&
-		grep -q "already exists" "$tmp/err" || return 1
+	has "$tmp/err" "batch:4: command failed" &&
+		has "$tmp/err" "already exists" || return 1
 	# lines before the failure applied, none after it
 	run -j peer show && jqt "map(.id) | index(\"$PNE2\") != null" &&
 		jqt "map(.id) | index(\"$PNE1\") == null"
@@ -333,7 +343,7 @@ t_netns() {
 	"$CPNSCTL" -j id show >"$tmp/out" 2>"$tmp/err" || return 1
 	jqt "map(.id) | index(\"$ID1\") == null" || return 1
 	run_rc 2 -n "$NS-missing" id show 2>/dev/null
-	grep -q "network namespace" "$tmp/err"
+	has "$tmp/err" "network namespace"
 }
 
 t_not_loaded_message() {
@@ -346,7 +356,7 @@ t_not_loaded_message() {
 	"$CPNSCTL" info >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	insmod "$CPNS_KO" || return 1
-	[ $rc = 2 ] && grep -q "cpns module not loaded" "$tmp/err"
+	[ $rc = 2 ] && has "$tmp/err" "cpns module not loaded"
 }
 
 tests=(

@@ -42,6 +42,7 @@ struct cpns_nl_req {
 	int error;			/* negative errno from the kernel or cb */
 	int done;
 	int intr;			/* NLM_F_DUMP_INTR seen */
+	struct nlmsghdr *orig;		/* the request, for NLMSGERR_ATTR_OFFS */
 	struct nl_msg **msgs;		/* dump: replies kept until complete */
 	size_t n_msgs, cap_msgs;
 	char extack[CPNS_ERR_MSG_LEN];
@@ -303,11 +304,27 @@ static int cpns_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
 	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
 		      (struct nlattr *)((char *)nlh + ack_len), len, NULL))
 		return NL_STOP;
+	name = NULL;
+	if (tb[NLMSGERR_ATTR_OFFS] && req->orig) {
+		/* offset of the bad attribute in our request */
+		uint32_t off = nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
+
+		if (off >= NLMSG_HDRLEN + GENL_HDRLEN &&
+		    off + NLA_HDRLEN <= req->orig->nlmsg_len)
+			name = cpns_nl_attr_name(((struct nlattr *)
+				((char *)req->orig + off))->nla_type &
+				NLA_TYPE_MASK);
+	}
 	if (tb[NLMSGERR_ATTR_MSG]) {
 		/* %.*s stops at the NUL the length counts */
-		snprintf(req->extack, sizeof(req->extack), "%.*s",
+		snprintf(req->extack, sizeof(req->extack), "%.*s%s%s%s",
 			 nla_len(tb[NLMSGERR_ATTR_MSG]),
-			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]),
+			 name ? " [attribute: " : "", name ? name : "",
+			 name ? "]" : "");
+	} else if (name) {
+		snprintf(req->extack, sizeof(req->extack),
+			 "invalid attribute: %s", name);
 	} else if (tb[NLMSGERR_ATTR_MISS_TYPE]) {
 		unsigned int t = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
 
@@ -453,6 +470,7 @@ static int cpns_nl_transact(struct cpns_nl *nl, struct nl_msg *msg,
 	nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ;
 	nlmsg_hdr(msg)->nlmsg_pid = NL_AUTO_PORT;
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	req->orig = nlmsg_hdr(msg);
 	ret = nl_send_auto(nl->sk, msg);
 	if (ret < 0) {
 		ret = cpns_err_set(err, cpns_nl_errno(ret),
@@ -464,6 +482,9 @@ static int cpns_nl_transact(struct cpns_nl *nl, struct nl_msg *msg,
 	req->extack[0] = '\0';
 	while (!req->done) {
 		ret = nl_recvmsgs(nl->sk, cb);
+		/* libnl also returns the error our error callback stopped on */
+		if (ret < 0 && req->done && req->error < 0)
+			break;
 		if (ret < 0) {
 			ret = cpns_err_set(err, cpns_nl_errno(ret),
 					   "receiving the netlink reply failed: %s",
