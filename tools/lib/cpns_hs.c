@@ -993,9 +993,11 @@ static int hs_resp_on_m1(struct cpns_hs_resp *r, const uint8_t *raw,
 	req.addr_len = meta->addr_len;
 	reason = c->lookup(c->lookup_ctx, &req, &key);
 	if (reason) {
-		if (reason != CPNS_REASON_NOT_AUTHORIZED &&
+		if (reason != CPNS_HS_LOOKUP_DROP &&
+		    reason != CPNS_REASON_NOT_AUTHORIZED &&
 		    reason != CPNS_REASON_UNKNOWN_KEY &&
-		    reason != CPNS_REASON_BINDING_MISMATCH)
+		    reason != CPNS_REASON_BINDING_MISMATCH &&
+		    reason != CPNS_REASON_RATE_LIMITED)
 			reason = CPNS_REASON_INTERNAL_ERROR;
 		goto out_key;
 	}
@@ -1209,6 +1211,11 @@ int cpns_hs_resp_recv(struct cpns_hs_resp *r, const uint8_t *msg, size_t len,
 		memset(&tmp, 0, sizeof(tmp));
 		if (!rc)
 			rc = hs_resp_on_m1(r, msg, len, meta, &tmp);
+		if (rc == CPNS_HS_LOOKUP_DROP) {
+			hs_exch_free(&tmp);
+			memset(act, 0, sizeof(*act));
+			return CPNS_HS_DROP;
+		}
 		if (rc) {
 			hs_exch_free(&tmp);
 			hs_abort(r->cfg.limiter, meta, msg + 5, rc, type, act);

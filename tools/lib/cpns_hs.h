@@ -358,9 +358,17 @@ struct cpns_hs_key {
  * unknown, revoked or unauthorized initiator (or a policy denial);
  * CPNS_REASON_UNKNOWN_KEY for a known entity without a current key of
  * that kind and KID; CPNS_REASON_BINDING_MISMATCH may also be returned
- * directly. Any other value is treated as INTERNAL_ERROR. The engine
- * wipes @key after use.
+ * directly; CPNS_REASON_RATE_LIMITED for the AUTH_FAILED lockout of
+ * section 11 (the caller counts failures from @cpns_hs_actions.reason
+ * per (peer, address)); CPNS_HS_LOOKUP_DROP to drop the m1 silently
+ * instead (the RECOMMENDED reaction to a lockout). Any other value is
+ * treated as INTERNAL_ERROR. The engine wipes @key after use.
+ *
+ * The limit of 20 m1 per second per source address (section 11) needs no
+ * message parsing and is left to the caller, before cpns_hs_resp_recv().
  */
+#define CPNS_HS_LOOKUP_DROP	(-1)
+
 typedef int (*cpns_hs_lookup_fn)(void *ctx, const struct cpns_hs_key_req *req,
 				 struct cpns_hs_key *key);
 

@@ -34,6 +34,7 @@ struct store {
 	struct store_key keys[4];
 	size_t n;
 	bool require_dhe;
+	int locked;		/* lookup answer for a locked-out initiator */
 	uint8_t last_gen;
 	uint8_t held[2];
 	size_t n_held;
@@ -48,6 +49,8 @@ static int store_lookup(void *ctx, const struct cpns_hs_key_req *req,
 	size_t i;
 
 	s->calls++;
+	if (s->locked)
+		return s->locked;
 	for (i = 0; i < s->n; i++) {
 		const struct store_key *k = &s->keys[i];
 
@@ -1044,6 +1047,22 @@ static void test_policy(void)
 	tap_ok(b.send_valid, "limiter: 1 s later an Abort goes out again");
 	cpns_hs_resp_free(r);
 	cfg.limiter = NULL;
+
+	/* section 11 lockout through the lookup: Abort or silent drop */
+	r = cpns_hs_resp_new(&cfg);
+	len = make_m1(m1, ini, rsp, 2, 3, NULL, pub);
+	st.locked = CPNS_REASON_RATE_LIMITED;
+	v = cpns_hs_resp_recv(r, m1, len, &meta, &a);
+	tap_ok(v == CPNS_HS_FAILED && a.send_valid &&
+		       a.reason == CPNS_REASON_RATE_LIMITED,
+	       "lookup RATE_LIMITED -> Abort RATE_LIMITED");
+	st.locked = CPNS_HS_LOOKUP_DROP;
+	v = cpns_hs_resp_recv(r, m1, len, &meta, &a);
+	tap_ok(v == CPNS_HS_DROP && !a.send_valid && !a.reason &&
+		       !cpns_hs_resp_count(r, NULL),
+	       "lookup CPNS_HS_LOOKUP_DROP -> dropped silently, no state");
+	st.locked = 0;
+	cpns_hs_resp_free(r);
 
 	/* wrong protection, messages that start no exchange */
 	r = cpns_hs_resp_new(&cfg);
