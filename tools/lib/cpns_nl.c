@@ -286,8 +286,8 @@ static int cpns_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
 	struct nlmsghdr *nlh = (struct nlmsghdr *)e - 1;
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	struct cpns_nl_req *req = arg;
-	unsigned int ack_len;
-	const char *name;
+	const char *name, *what = "";
+	unsigned int ack_len, miss = 0;
 	int len;
 
 	(void)nla;
@@ -305,7 +305,11 @@ static int cpns_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
 		      (struct nlattr *)((char *)nlh + ack_len), len, NULL))
 		return NL_STOP;
 	name = NULL;
-	if (tb[NLMSGERR_ATTR_OFFS] && req->orig) {
+	if (tb[NLMSGERR_ATTR_MISS_TYPE]) {
+		miss = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
+		name = cpns_nl_attr_name(miss);
+		what = name ? " [missing attribute: " : "";
+	} else if (tb[NLMSGERR_ATTR_OFFS] && req->orig) {
 		/* offset of the bad attribute in our request */
 		uint32_t off = nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
 
@@ -314,27 +318,24 @@ static int cpns_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
 			name = cpns_nl_attr_name(((struct nlattr *)
 				((char *)req->orig + off))->nla_type &
 				NLA_TYPE_MASK);
+		what = " [attribute: ";
 	}
 	if (tb[NLMSGERR_ATTR_MSG]) {
 		/* %.*s stops at the NUL the length counts */
 		snprintf(req->extack, sizeof(req->extack), "%.*s%s%s%s",
 			 nla_len(tb[NLMSGERR_ATTR_MSG]),
 			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]),
-			 name ? " [attribute: " : "", name ? name : "",
-			 name ? "]" : "");
-	} else if (name) {
-		snprintf(req->extack, sizeof(req->extack),
-			 "invalid attribute: %s", name);
+			 name ? what : "", name ? name : "", name ? "]" : "");
 	} else if (tb[NLMSGERR_ATTR_MISS_TYPE]) {
-		unsigned int t = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
-
-		name = cpns_nl_attr_name(t);
 		if (name)
 			snprintf(req->extack, sizeof(req->extack),
 				 "missing attribute: %s", name);
 		else
 			snprintf(req->extack, sizeof(req->extack),
-				 "missing attribute %u", t);
+				 "missing attribute %u", miss);
+	} else if (name) {
+		snprintf(req->extack, sizeof(req->extack),
+			 "invalid attribute: %s", name);
 	}
 	return NL_STOP;
 }
