@@ -22,7 +22,7 @@ scripts/build-module.sh "/lib/modules/$stock_ver/build" "$b/stock/mod" >&2
 make -s -C tools >&2
 make -s -C tools/bench >&2
 tools/testing/vm/run.sh --kernel "/boot/vmlinuz-$stock_ver" --modules "$stock_ver" \
-	--name bench --out "$b/bench" --timeout 3600 --mem 4096 \
+	--name bench --out "$b/bench" --timeout 3600 --mem 4096 --share "$top" \
 	--env "BENCH_SECONDS=${BENCH_SECONDS:-5}" --env "BENCH_SESSIONS=${BENCH_SESSIONS:-100000}" \
 	--plan tools/testing/vm/bench-plan.sh -- \
 	"$b/stock/mod/kernel/cpns.ko" "$b/tools/cpnsctl" "$b/bench/cpns_bench"

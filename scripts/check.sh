@@ -76,7 +76,7 @@ run_vm() { # NAME KERNEL MODDIR VM-ARGS...
 	local name=$1 kernel=$2 moddir=$3
 	shift 3
 	tools/testing/vm/run.sh --kernel "$kernel" --name "$name" --out "$b/vm-$name" \
-		--plan tools/testing/vm/plan.sh "$@" -- "$name" "$top" "$moddir"
+		--share "$top" --share "$CPNS_SHARED" --plan tools/testing/vm/plan.sh "$@" -- "$name" "$top" "$moddir"
 	taps+=("$b/vm-$name/vm.tap")
 	for f in "$b/vm-$name"/selftests/*.tap "$b/vm-$name"/kmemleak.tap "$b/vm-$name"/kunit.log; do
 		[ -f "$f" ] && taps+=("$f")

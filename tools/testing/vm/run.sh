@@ -24,6 +24,9 @@
 #   --smp N          guest CPUs (default: the host's, at most 4)
 #   --name NAME      label for the TAP cases (default: the kernel's name)
 #   --env K=V        export K=V to the plan (repeatable)
+#   --share DIR      also mount host directory DIR (read-only) at the same
+#                    path, over the guest's tmpfs /tmp and /run (repeatable;
+#                    needed for anything the plan uses below /tmp or /run)
 #   --kvm            use KVM when a quick probe proves it works (default TCG)
 #
 # Exit status: the plan's exit status; 124 on timeout; 125 when the guest
@@ -35,6 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 kernel= plan= out= modules= timeout=600 mem=2048 name= kvm=0
 smp=$(nproc); [ "$smp" -gt 4 ] && smp=4
 envs=()
+shares=()
 usage() { sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--name) name=$2; shift 2 ;;
 	--env) envs+=("$2"); shift 2 ;;
+	--share) shares+=("$(realpath "$2")"); shift 2 ;;
 	--kvm) kvm=1; shift ;;
 	--) shift; break ;;
 	-h|--help) usage ;;
@@ -71,6 +76,12 @@ trap 'rm -rf "$ird"' EXIT
 mkdir -p "$ird"/{bin,dev,proc,sys,newroot,lib/modules}
 cp /bin/busybox "$ird/bin/busybox"
 : >"$ird/modules.list"
+: >"$ird/shares.list"
+i=0
+for d in "${shares[@]}"; do
+	echo "share$i $d" >>"$ird/shares.list"
+	i=$((i + 1))
+done
 if [ -n "$modules" ]; then
 	for m in virtio_pci virtio_rng 9pnet_virtio 9p; do
 		modprobe -S "$modules" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
@@ -95,6 +106,10 @@ mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 mount -t tmpfs -o mode=755 tmpfs /newroot/run
 mkdir -p /newroot/run/cpns-out
 mount -t 9p -o $o out /newroot/run/cpns-out
+while read -r tag path; do
+	mkdir -p "/newroot$path" 2>/dev/null
+	mount -t 9p -o $o,ro "$tag" "/newroot$path" || echo "init: cannot mount $path"
+done </shares.list
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
 mount --move /dev /newroot/dev
@@ -134,6 +149,14 @@ if [ "$kvm" = 1 ] && [ -w /dev/kvm ] &&
 	accel=(-accel kvm -cpu host)
 fi
 
+share_args=()
+i=0
+for d in "${shares[@]}"; do
+	share_args+=(-fsdev "local,id=share$i,path=$d,security_model=none,readonly=on,multidevs=remap"
+		     -device "virtio-9p-pci,fsdev=share$i,mount_tag=share$i")
+	i=$((i + 1))
+done
+
 # --- boot ----------------------------------------------------------------------
 start=$(date +%s)
 set +e
@@ -147,6 +170,7 @@ timeout -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" \
 	-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 	-fsdev local,id=out,path="$out",security_model=none,multidevs=remap \
 	-device virtio-9p-pci,fsdev=out,mount_tag=out \
+	"${share_args[@]}" \
 	</dev/null >"$out/qemu.log" 2>&1
 qrc=$?
 set -e
