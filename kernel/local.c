@@ -63,12 +63,14 @@ bool cpns_local_id_is_local(struct cpns_net *cn, const u8 id[CPNS_ID_LEN])
  *
  * The first ID opens the UDP sockets.
  *
- * Return: 0, -EINVAL (reserved ID), -EEXIST, -ENOSPC or -ENOMEM.
+ * Return: 0, -EEXIST, -ENOSPC, -ENOMEM or the error of opening the UDP
+ * sockets.
  */
 int cpns_local_id_add(struct cpns_net *cn, const u8 id[CPNS_ID_LEN],
 		      struct netlink_ext_ack *extack)
 {
 	struct cpns_local_id *l;
+	int err;
 
 	lockdep_assert_held(&cn->lock);
 	if (cpns_local_id_find(cn, id)) {
@@ -82,6 +84,13 @@ int cpns_local_id_add(struct cpns_net *cn, const u8 id[CPNS_ID_LEN],
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
 	if (!l)
 		return -ENOMEM;
+	if (!cn->ctl.n_local_ids) {
+		err = cpns_udp_start(cn, extack);
+		if (err) {
+			kfree(l);
+			return err;
+		}
+	}
 	memcpy(l->id, id, CPNS_ID_LEN);
 	list_add_tail_rcu(&l->list, &cn->ctl.local_ids);
 	cn->ctl.n_local_ids++;
@@ -95,6 +104,9 @@ static void cpns_local_id_unlink(struct cpns_net *cn, struct cpns_local_id *l)
 	cn->ctl.n_local_ids--;
 	cn->ctl.dump_gen++;
 	cpns_session_flush_local(cn, l->id);
+	cpns_sock_local_id_removed(cn, l->id);
+	if (!cn->ctl.n_local_ids)
+		cpns_udp_stop(cn);
 	kfree_rcu(l, rcu);
 }
 

@@ -52,8 +52,11 @@ static struct cpns_net *cpns_cb_net(struct netlink_callback *cb)
 /* A required attribute; reports it missing. */
 static struct nlattr *cpns_need(struct genl_info *info, int type)
 {
-	if (GENL_REQ_ATTR_CHECK(info, type))
+	if (GENL_REQ_ATTR_CHECK(info, type)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "missing required attribute (see the missing-type TLV)");
 		return NULL;
+	}
 	return info->attrs[type];
 }
 
@@ -220,6 +223,7 @@ static int cpns_nl_link_set(struct sk_buff *skb, struct genl_info *info)
 	struct cpns_net *cn = cpns_info_net(info);
 	struct nlattr *port = info->attrs[CPNS_A_UDP_PORT];
 	struct nlattr *fwd = info->attrs[CPNS_A_FORWARDING];
+	int err = 0;
 
 	if (!port && !fwd) {
 		NL_SET_ERR_MSG_MOD(info->extack,
@@ -227,16 +231,19 @@ static int cpns_nl_link_set(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	mutex_lock(&cn->lock);
+	/* The port first: if the sockets cannot move, nothing changes. */
 	if (port) {
-		/* The UDP sockets run while a local ID exists; they move to
-		 * the new port once the data path offers cpns_udp_set_port().
-		 */
-		WRITE_ONCE(cn->udp_port, nla_get_u16(port));
+		err = cpns_udp_set_port(cn, nla_get_u16(port), info->extack);
+		if (err) {
+			NL_SET_BAD_ATTR(info->extack, port);
+			goto out_unlock;
+		}
 	}
 	if (fwd)
 		WRITE_ONCE(cn->forwarding, nla_get_u8(fwd));
+out_unlock:
 	mutex_unlock(&cn->lock);
-	return 0;
+	return err;
 }
 
 /* ---- local IDs ---------------------------------------------------------- */

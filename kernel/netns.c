@@ -15,7 +15,6 @@ static int __net_init cpns_net_init(struct net *net)
 
 	cn->net = net;
 	mutex_init(&cn->lock);
-	INIT_LIST_HEAD(&cn->ctl.local_ids);
 	cn->udp_port = CPNS_DEFAULT_UDP_PORT;
 	cn->forwarding = false;
 	cn->stats = alloc_percpu(struct cpns_pcpu_stats);

@@ -59,7 +59,7 @@ bool cpns_endpoint_eq(const struct cpns_endpoint *a,
 struct cpns_dest *cpns_dest_find(struct rhashtable *tbl,
 				 const u8 id[CPNS_ID_LEN])
 {
-	return rhashtable_lookup(tbl, id, cpns_dest_params);
+	return rhashtable_lookup_fast(tbl, id, cpns_dest_params);
 }
 
 /**

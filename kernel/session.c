@@ -569,7 +569,7 @@ static void cpns_pair_erase(struct cpns_net *cn, struct cpns_pair *p,
 struct cpns_pair *cpns_pair_find(struct cpns_net *cn,
 				 const struct cpns_pair_key *key)
 {
-	return rhashtable_lookup(&cn->ctl.pairs, key, cpns_pair_params);
+	return rhashtable_lookup_fast(&cn->ctl.pairs, key, cpns_pair_params);
 }
 
 static struct cpns_pair *cpns_pair_get_or_create(struct cpns_net *cn,

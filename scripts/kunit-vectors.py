@@ -4,8 +4,8 @@
 
 usage: kunit-vectors.py VECTORS_DIR OUT.h
 
-Reads expand_label.json, traffic_keys.json, records.json and
-records_receive.json and writes static const tables (byte strings as C
+Reads expand_label.json, traffic_keys.json, records.json,
+records_receive.json and generations.json and writes static const tables (byte strings as C
 string literals with explicit lengths). The output is a build product.
 """
 
@@ -199,6 +199,31 @@ struct cpns_vec_rx_case {
 	const struct cpns_vec_rx_setup *setup;
 	unsigned int n_steps;
 	const struct cpns_vec_rx_step *steps;
+};
+
+enum cpns_vec_gen_op {
+	CPNS_VEC_GEN_INSTALL,
+	CPNS_VEC_GEN_SEND,
+	CPNS_VEC_GEN_RECEIVE,
+};
+
+struct cpns_vec_gen_step {
+	u64 t_ms;		/* ms on the node's clock */
+	enum cpns_vec_gen_op op;
+	u8 generation;		/* install, receive */
+	bool on_confirm;	/* install: transmit mode on-confirm */
+	u8 tx;			/* send: generation used, 0 = ENOKEY */
+	bool accepted;		/* receive */
+	u8 n_live;
+	u8 live[2];
+	bool tx_switched;	/* notifications of the step */
+	bool erased;
+};
+
+struct cpns_vec_gen_case {
+	const char *name;
+	unsigned int n_steps;
+	const struct cpns_vec_gen_step *steps;
 };
 """
 
@@ -396,6 +421,56 @@ def gen_receive(out, data):
     out.append("};\n")
 
 
+def gen_generations(out, data):
+    ops = {"install": "INSTALL", "send": "SEND", "receive": "RECEIVE"}
+    for i, c in enumerate(data["cases"]):
+        out.append("static const struct cpns_vec_gen_step "
+                   f"cpns_vec_gen_steps_{i}[] __maybe_unused = {{")
+        for st in c["steps"]:
+            exp = st["expect"]
+            ntf = exp.get("notify", [])
+            if set(ntf) - {"tx_switched", "generation_erased"}:
+                sys.exit(f"case {c['name']}: notify {ntf}")
+            if len(exp["live"]) > 2:
+                sys.exit(f"case {c['name']}: live {exp['live']}")
+            t_ms = round(st["t"] * 1000)
+            fields = [f".t_ms = {t_ms}", f".op = CPNS_VEC_GEN_{ops[st['op']]}"]
+            if st["op"] == "install":
+                fields.append(f".generation = {st['generation']}")
+                mode = st["transmit"]
+                if mode not in ("immediate", "on-confirm"):
+                    sys.exit(f"case {c['name']}: transmit {mode!r}")
+                if mode == "on-confirm":
+                    fields.append(".on_confirm = true")
+            elif st["op"] == "send":
+                if "error" in exp:
+                    if exp["error"] != "ENOKEY":
+                        sys.exit(f"case {c['name']}: error {exp['error']}")
+                    fields.append(".tx = 0")
+                else:
+                    fields.append(f".tx = {exp['tx']}")
+            else:
+                fields.append(f".generation = {st['generation']}")
+                fields.append(f".accepted = {'true' if exp['accepted'] else 'false'}")
+            fields.append(f".n_live = {len(exp['live'])}")
+            fields.append(".live = { " + ", ".join(str(g) for g in exp["live"]) + " }")
+            if "tx_switched" in ntf:
+                fields.append(".tx_switched = true")
+            if "generation_erased" in ntf:
+                fields.append(".erased = true")
+            out.append("\t{ " + ", ".join(fields) + " },")
+        out.append("};\n")
+    out.append("static const struct cpns_vec_gen_case cpns_vec_gen_cases[] "
+               "__maybe_unused = {")
+    for i, c in enumerate(data["cases"]):
+        out.append("\t{")
+        out.append(f"\t\t.name = {cstr(c['name'])},")
+        out.append(f"\t\t.n_steps = ARRAY_SIZE(cpns_vec_gen_steps_{i}),")
+        out.append(f"\t\t.steps = cpns_vec_gen_steps_{i},")
+        out.append("\t},")
+    out.append("};\n")
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__.strip().splitlines()[2])
@@ -406,6 +481,7 @@ def main():
     gen_traffic(out, load(vdir, "traffic_keys.json"))
     gen_records(out, load(vdir, "records.json"))
     gen_receive(out, load(vdir, "records_receive.json"))
+    gen_generations(out, load(vdir, "generations.json"))
     out.append("#endif /* _CPNS_VECTORS_H */")
     tmp = dest + ".tmp"
     with open(tmp, "w", encoding="ascii") as f:

@@ -129,4 +129,137 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
+/* ---- generic netlink requests with extack (netlink_test and others) ---- */
+
+#include <linux/netlink.h>
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+/**
+ * struct cpns_nlt - outcome of one request
+ * @err: 0 or the negative errno the kernel answered
+ * @msg: the kernel's extack message ("" when it sent none)
+ * @n: number of replies (objects of a dump)
+ * @done: the ACK, error or end of dump arrived
+ * @cb: called for every reply, may be NULL
+ * @arg: passed to @cb
+ */
+struct cpns_nlt {
+	int err;
+	char msg[256];
+	int n;
+	int done;
+	int (*cb)(struct nlattr **tb, void *arg);
+	void *arg;
+};
+
+/* A request socket with extended ACKs, capped. NULL on failure. */
+static inline struct nl_sock *cpns_nlt_open(int *family)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int one = 1;
+
+	if (!sk)
+		return NULL;
+	if (genl_connect(sk))
+		goto err;
+	*family = genl_ctrl_resolve(sk, CPNS_GENL_NAME);
+	if (*family < 0)
+		goto err;
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+		   sizeof(one));
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one,
+		   sizeof(one));
+	return sk;
+err:
+	nl_socket_free(sk);
+	return NULL;
+}
+
+static inline struct nl_msg *cpns_nlt_msg(int family, int cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
+				flags, cmd, CPNS_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static inline int cpns_nlt_valid(struct nl_msg *m, void *a)
+{
+	struct cpns_nlt *x = a;
+	struct nlattr *tb[CPNS_A_MAX + 1];
+
+	x->n++;
+	if (genlmsg_parse(nlmsg_hdr(m), 0, tb, CPNS_A_MAX, NULL))
+		return NL_SKIP;
+	return x->cb ? x->cb(tb, x->arg) : NL_OK;
+}
+
+static inline int cpns_nlt_finish(struct nl_msg *m, void *a)
+{
+	((struct cpns_nlt *)a)->done = 1;
+	return NL_STOP;
+}
+
+static inline int cpns_nlt_error(struct sockaddr_nl *nla, struct nlmsgerr *e,
+				 void *a)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct cpns_nlt *x = a;
+	size_t off = NLMSG_HDRLEN + sizeof(*e);
+	struct nlattr *at;
+	int rem;
+
+	x->err = e->error;
+	x->done = 1;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || nlh->nlmsg_len <= off)
+		return NL_STOP;
+	at = (struct nlattr *)((char *)nlh + off);
+	rem = nlh->nlmsg_len - off;
+	for (; nla_ok(at, rem); at = nla_next(at, &rem))
+		if (nla_type(at) == NLMSGERR_ATTR_MSG)
+			snprintf(x->msg, sizeof(x->msg), "%s",
+				 (char *)nla_data(at));
+	return NL_STOP;
+}
+
+/* Send @msg (freed), collect replies until the ACK/error/end of dump.
+ * Returns x->err, or a negative libnl error when the exchange failed.
+ */
+static inline int cpns_nlt_xfer(struct nl_sock *sk, struct nl_msg *msg,
+				struct cpns_nlt *x)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_CUSTOM);
+	int ret;
+
+	x->err = 0;
+	x->msg[0] = 0;
+	x->n = 0;
+	x->done = 0;
+	if (!cb) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, cpns_nlt_valid, x);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, cpns_nlt_finish, x);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, cpns_nlt_finish, x);
+	nl_cb_err(cb, NL_CB_CUSTOM, cpns_nlt_error, x);
+	ret = nl_send_auto(sk, msg);
+	nlmsg_free(msg);
+	while (ret >= 0 && !x->done)
+		ret = nl_recvmsgs(sk, cb);
+	nl_cb_put(cb);
+	if (x->done)
+		return x->err;
+	return ret < 0 ? ret : -NLE_FAILURE;
+}
+
 #endif /* _CPNS_TEST_H */

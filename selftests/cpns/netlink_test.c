@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control interface of the "cpns" genl family: every object's add,
+ * get, dump and delete; every error with its errno and an extack message
+ * (values outside an attribute's policy range or length are refused by
+ * the netlink core with ERANGE, semantic errors by cpns with EINVAL);
+ * refused requests change nothing; unprivileged writers get EPERM;
+ * secrets never come back; large dumps; notifications of erasure.
+ *
+ * Each test runs in a network namespace of its own.
+ */
+#include <arpa/inet.h>
+#include <sched.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "cpns_test.h"
+
+static const uint8_t id_zero[CPNS_ID_LEN];
+static const uint8_t id_ones[CPNS_ID_LEN] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+static void mkid(uint8_t id[CPNS_ID_LEN], int n)
+{
+	memset(id, 0x11, CPNS_ID_LEN);
+	id[0] = n >> 8;
+	id[1] = n;
+}
+
+FIXTURE(nl) {
+	struct nl_sock *sk;
+	int fam;
+	struct cpns_nlt x;
+	uint8_t local[CPNS_ID_LEN];
+	uint8_t peer[CPNS_ID_LEN];
+};
+
+/* One body of tests per record suite. */
+FIXTURE_VARIANT(nl) {
+	int suite;
+};
+
+FIXTURE_VARIANT_ADD(nl, aes256gcm) {
+	.suite = CPNS_SUITE_AES256GCM,
+};
+
+FIXTURE_VARIANT_ADD(nl, chacha20poly1305) {
+	.suite = CPNS_SUITE_CHACHA20POLY1305,
+};
+
+FIXTURE_SETUP(nl)
+{
+	ASSERT_EQ(0, cpns_ensure_loaded());
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	self->sk = cpns_nlt_open(&self->fam);
+	ASSERT_NE(NULL, self->sk);
+	memset(&self->x, 0, sizeof(self->x));
+	mkid(self->local, 1);
+	mkid(self->peer, 2);
+}
+
+FIXTURE_TEARDOWN(nl)
+{
+	if (self->sk)
+		nl_socket_free(self->sk);
+}
+
+/* Build and run a request; attribute puts go through the nl_msg. */
+#define REQ(cmd, flags, puts)						\
+	({								\
+		struct nl_msg *__m = cpns_nlt_msg(self->fam, cmd, flags);\
+		ASSERT_NE(NULL, __m);					\
+		{ struct nl_msg *m = __m; (void)m; puts; }		\
+		cpns_nlt_xfer(self->sk, __m, &self->x);			\
+	})
+
+/* The request failed with @e and the kernel said why. */
+#define EXPECT_ERR(e, call)						\
+	do {								\
+		EXPECT_EQ(-(e), (call));				\
+		EXPECT_NE(0, self->x.msg[0]);				\
+		if (!self->x.msg[0])					\
+			TH_LOG("no extack message");			\
+	} while (0)
+
+static int count_dump(FIXTURE_DATA(nl) *self, int cmd)
+{
+	struct nl_msg *m = cpns_nlt_msg(self->fam, cmd, NLM_F_DUMP);
+	int ret;
+
+	self->x.cb = NULL;
+	ret = cpns_nlt_xfer(self->sk, m, &self->x);
+	return ret ? ret : self->x.n;
+}
+
+static void put_secrets(struct nl_msg *m, int len)
+{
+	uint8_t s[64];
+
+	memset(s, 0x5a, sizeof(s));
+	nla_put(m, CPNS_A_TX_SECRET, len, s);
+	nla_put(m, CPNS_A_RX_SECRET, CPNS_SECRET_LEN, s);
+}
+
+static int session_new(FIXTURE_DATA(nl) *self, const uint8_t *local,
+		       const uint8_t *peer, int gen, int suite, int mode)
+{
+	struct nl_msg *m = cpns_nlt_msg(self->fam, CPNS_CMD_SESSION_NEW, 0);
+
+	nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, local);
+	nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, peer);
+	nla_put_u8(m, CPNS_A_GENERATION, gen);
+	nla_put_u8(m, CPNS_A_SUITE, suite);
+	nla_put_u8(m, CPNS_A_ROLE, CPNS_ROLE_INITIATOR);
+	nla_put_u8(m, CPNS_A_TX_MODE, mode);
+	put_secrets(m, CPNS_SECRET_LEN);
+	return cpns_nlt_xfer(self->sk, m, &self->x);
+}
+
+struct link_seen {
+	int port;
+	int fwd;
+};
+
+static int link_cb(struct nlattr **tb, void *arg)
+{
+	struct link_seen *l = arg;
+
+	l->port = tb[CPNS_A_UDP_PORT] ? nla_get_u16(tb[CPNS_A_UDP_PORT]) : -1;
+	l->fwd = tb[CPNS_A_FORWARDING] ? nla_get_u8(tb[CPNS_A_FORWARDING]) : -1;
+	return NL_OK;
+}
+
+TEST_F(nl, link)
+{
+	struct link_seen l = { -1, -1 };
+	void *cb = link_cb;
+
+	self->x.arg = &l;
+	self->x.cb = cb;
+	ASSERT_EQ(0, REQ(CPNS_CMD_LINK_GET, 0, ));
+	EXPECT_EQ(CPNS_DEFAULT_UDP_PORT, l.port);
+	EXPECT_EQ(0, l.fwd);
+
+	self->x.cb = NULL;
+	ASSERT_EQ(0, REQ(CPNS_CMD_LINK_SET, 0,
+			 nla_put_u16(m, CPNS_A_UDP_PORT, 7999);
+			 nla_put_u8(m, CPNS_A_FORWARDING, 1)));
+	self->x.cb = cb;
+	ASSERT_EQ(0, REQ(CPNS_CMD_LINK_GET, 0, ));
+	EXPECT_EQ(7999, l.port);
+	EXPECT_EQ(1, l.fwd);
+
+	self->x.cb = NULL;
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_LINK_SET, 0, ));
+	EXPECT_ERR(ERANGE, REQ(CPNS_CMD_LINK_SET, 0,
+			       nla_put_u16(m, CPNS_A_UDP_PORT, 0)));
+	EXPECT_ERR(ERANGE, REQ(CPNS_CMD_LINK_SET, 0,
+			       nla_put_u8(m, CPNS_A_FORWARDING, 2)));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_LINK_SET, 0,
+			       nla_put_u32(m, CPNS_A_UDP_PORT, 7000)));
+	self->x.cb = cb;
+	ASSERT_EQ(0, REQ(CPNS_CMD_LINK_GET, 0, ));
+	EXPECT_EQ(7999, l.port);
+	EXPECT_EQ(1, l.fwd);
+}
+
+TEST_F(nl, local_ids)
+{
+	uint8_t id[CPNS_ID_LEN];
+	int i;
+
+	ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+	EXPECT_ERR(EEXIST, REQ(CPNS_CMD_ID_ADD, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN,
+				       self->local)));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ID_ADD, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, id_zero)));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ID_ADD, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, id_ones)));
+	EXPECT_ERR(ERANGE, REQ(CPNS_CMD_ID_ADD, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, 15, self->peer)));
+	EXPECT_ERR(ERANGE, REQ(CPNS_CMD_ID_ADD, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, 17, self->peer)));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ID_ADD, 0, ));
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_ID_GET));
+
+	EXPECT_EQ(0, REQ(CPNS_CMD_ID_GET, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+	EXPECT_EQ(1, self->x.n);
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_ID_GET, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN,
+				       self->peer)));
+
+	for (i = 0; i < 100; i++) {
+		mkid(id, 1000 + i);
+		ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
+				 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, id)));
+	}
+	EXPECT_EQ(101, count_dump(self, CPNS_CMD_ID_GET));
+
+	EXPECT_EQ(0, REQ(CPNS_CMD_ID_DEL, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_ID_DEL, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN,
+				       self->local)));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ID_DEL, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, id_zero)));
+	EXPECT_EQ(100, count_dump(self, CPNS_CMD_ID_GET));
+}
+
+struct peer_seen {
+	int n;
+	uint32_t addr4;
+	int port;
+	int learn;
+	int uplink;
+	int via;
+	int has6;
+};
+
+static int peer_cb(struct nlattr **tb, void *arg)
+{
+	struct peer_seen *p = arg;
+
+	p->n++;
+	p->addr4 = tb[CPNS_A_ADDR4] ? nla_get_u32(tb[CPNS_A_ADDR4]) : 0;
+	p->has6 = !!tb[CPNS_A_ADDR6];
+	p->port = tb[CPNS_A_PORT] ? nla_get_u16(tb[CPNS_A_PORT]) : -1;
+	p->learn = tb[CPNS_A_LEARN] ? nla_get_u8(tb[CPNS_A_LEARN]) : -1;
+	p->uplink = tb[CPNS_A_UPLINK] ? nla_get_u8(tb[CPNS_A_UPLINK]) : -1;
+	p->via = !!tb[CPNS_A_VIA_ID];
+	return NL_OK;
+}
+
+TEST_F(nl, peers)
+{
+	struct in6_addr a6;
+	struct peer_seen seen = {};
+	uint8_t id[CPNS_ID_LEN];
+	int i;
+
+	inet_pton(AF_INET6, "2001:db8::22", &a6);
+	ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_SET, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			 nla_put_u32(m, CPNS_A_ADDR4, inet_addr("192.0.2.21"));
+			 nla_put_u16(m, CPNS_A_PORT, 7871);
+			 nla_put_u8(m, CPNS_A_LEARN, 1);
+			 nla_put_u8(m, CPNS_A_UPLINK, 1)));
+	self->x.cb = peer_cb;
+	self->x.arg = &seen;
+	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_GET, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_EQ(1, seen.n);
+	EXPECT_EQ((uint32_t)inet_addr("192.0.2.21"), seen.addr4);
+	EXPECT_EQ(7871, seen.port);
+	EXPECT_EQ(1, seen.learn);
+	EXPECT_EQ(1, seen.uplink);
+	self->x.cb = NULL;
+
+	/* Set again: replaced in place, IPv6, default port. */
+	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_SET, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			 nla_put(m, CPNS_A_ADDR6, 16, &a6)));
+	self->x.cb = peer_cb;
+	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_GET, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_EQ(1, seen.has6);
+	EXPECT_EQ(CPNS_DEFAULT_UDP_PORT, seen.port);
+	EXPECT_EQ(0, seen.learn);
+	EXPECT_EQ(0, seen.uplink);
+	self->x.cb = NULL;
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_PEER_GET));
+
+	/* Refused, and nothing changes. */
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_PEER_SET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id_ones);
+			       nla_put_u32(m, CPNS_A_ADDR4, inet_addr("192.0.2.1"))));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_PEER_SET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+			       nla_put_u32(m, CPNS_A_ADDR4, inet_addr("192.0.2.1"));
+			       nla_put(m, CPNS_A_ADDR6, 16, &a6)));
+	mkid(id, 3);
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_PEER_SET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id)));
+	EXPECT_ERR(ERANGE, REQ(CPNS_CMD_PEER_SET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+			       nla_put(m, CPNS_A_ADDR6, 15, &a6)));
+	EXPECT_ERR(ERANGE, REQ(CPNS_CMD_PEER_SET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+			       nla_put_u32(m, CPNS_A_ADDR4, inet_addr("192.0.2.1"));
+			       nla_put_u16(m, CPNS_A_PORT, 0)));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_PEER_SET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+			       nla_put_u32(m, CPNS_A_ADDR4, inet_addr("224.0.0.1"))));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_PEER_SET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->local);
+			       nla_put_u32(m, CPNS_A_ADDR4, inet_addr("192.0.2.1"))));
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_PEER_GET));
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_PEER_GET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id)));
+
+	for (i = 0; i < 2000; i++) {
+		mkid(id, 2000 + i);
+		ASSERT_EQ(0, REQ(CPNS_CMD_PEER_SET, 0,
+				 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+				 nla_put_u32(m, CPNS_A_ADDR4, htonl(0xc0000200 + (i & 0xff)))));
+	}
+	EXPECT_EQ(2001, count_dump(self, CPNS_CMD_PEER_GET));
+
+	EXPECT_EQ(0, REQ(CPNS_CMD_PEER_DEL, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_PEER_DEL, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_EQ(2000, count_dump(self, CPNS_CMD_PEER_GET));
+}
+
+TEST_F(nl, routes)
+{
+	struct peer_seen seen = {};
+	uint8_t gw[CPNS_ID_LEN], pne[CPNS_ID_LEN];
+
+	mkid(gw, 10);
+	mkid(pne, 11);
+	/* S: PNE -> via GW. */
+	ASSERT_EQ(0, REQ(CPNS_CMD_ROUTE_ADD, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, pne);
+			 nla_put(m, CPNS_A_VIA_ID, CPNS_ID_LEN, gw)));
+	self->x.cb = peer_cb;
+	self->x.arg = &seen;
+	ASSERT_EQ(0, REQ(CPNS_CMD_ROUTE_GET, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, pne)));
+	EXPECT_EQ(1, seen.via);
+	EXPECT_EQ(0U, seen.addr4);
+	self->x.cb = NULL;
+
+	/* GW: member PNE -> address, learned by default; replaces. */
+	ASSERT_EQ(0, REQ(CPNS_CMD_ROUTE_ADD, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, pne);
+			 nla_put_u32(m, CPNS_A_ADDR4, inet_addr("192.0.2.30"));
+			 nla_put_u16(m, CPNS_A_PORT, 40000)));
+	self->x.cb = peer_cb;
+	ASSERT_EQ(0, REQ(CPNS_CMD_ROUTE_GET, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, pne)));
+	EXPECT_EQ(0, seen.via);
+	EXPECT_EQ((uint32_t)inet_addr("192.0.2.30"), seen.addr4);
+	EXPECT_EQ(40000, seen.port);
+	EXPECT_EQ(1, seen.learn);
+	self->x.cb = NULL;
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_ROUTE_GET));
+
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ROUTE_ADD, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, gw);
+			       nla_put(m, CPNS_A_VIA_ID, CPNS_ID_LEN, pne);
+			       nla_put_u32(m, CPNS_A_ADDR4, inet_addr("192.0.2.1"))));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ROUTE_ADD, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, gw);
+			       nla_put(m, CPNS_A_VIA_ID, CPNS_ID_LEN, gw)));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ROUTE_ADD, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, gw);
+			       nla_put(m, CPNS_A_VIA_ID, CPNS_ID_LEN, id_zero)));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ROUTE_ADD, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, gw)));
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_ROUTE_GET));
+
+	EXPECT_EQ(0, REQ(CPNS_CMD_ROUTE_DEL, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, pne)));
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_ROUTE_DEL, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, pne)));
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_ROUTE_GET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, pne)));
+	EXPECT_EQ(0, count_dump(self, CPNS_CMD_ROUTE_GET));
+}
+
+struct sess_seen {
+	int n;
+	int secrets;
+	int gen, suite, role, mode, active, exhausted;
+	int has_stats, has_age, has_life, has_txseq;
+};
+
+static int sess_cb(struct nlattr **tb, void *arg)
+{
+	struct sess_seen *s = arg;
+
+	s->n++;
+	if (tb[CPNS_A_TX_SECRET] || tb[CPNS_A_RX_SECRET])
+		s->secrets++;
+	s->gen = tb[CPNS_A_GENERATION] ? nla_get_u8(tb[CPNS_A_GENERATION]) : -1;
+	s->suite = tb[CPNS_A_SUITE] ? nla_get_u8(tb[CPNS_A_SUITE]) : -1;
+	s->role = tb[CPNS_A_ROLE] ? nla_get_u8(tb[CPNS_A_ROLE]) : -1;
+	s->mode = tb[CPNS_A_TX_MODE] ? nla_get_u8(tb[CPNS_A_TX_MODE]) : -1;
+	s->active = tb[CPNS_A_TX_ACTIVE] ? nla_get_u8(tb[CPNS_A_TX_ACTIVE]) : -1;
+	s->exhausted = tb[CPNS_A_EXHAUSTED] ? nla_get_u8(tb[CPNS_A_EXHAUSTED]) : -1;
+	s->has_stats = !!tb[CPNS_A_STATS];
+	s->has_age = !!tb[CPNS_A_AGE_MS];
+	s->has_life = tb[CPNS_A_LIFETIME_MS] &&
+		      nla_get_u64(tb[CPNS_A_LIFETIME_MS]) > 89000000ULL;
+	s->has_txseq = !!tb[CPNS_A_TX_SEQ] && !!tb[CPNS_A_TX_EPOCH] &&
+		       !!tb[CPNS_A_RX_EPOCH];
+	return NL_OK;
+}
+
+TEST_F(nl, sessions)
+{
+	struct sess_seen seen = {};
+	uint8_t other[CPNS_ID_LEN];
+	int suite = variant->suite;
+
+	mkid(other, 99);
+	EXPECT_ERR(EADDRNOTAVAIL, session_new(self, self->local, self->peer, 1,
+					      suite, CPNS_TX_IMMEDIATE));
+	ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+	ASSERT_EQ(0, session_new(self, self->local, self->peer, 1, suite,
+				 CPNS_TX_ON_CONFIRM));
+
+	self->x.cb = sess_cb;
+	self->x.arg = &seen;
+	ASSERT_EQ(0, REQ(CPNS_CMD_SESSION_GET, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			 nla_put_u8(m, CPNS_A_GENERATION, 1)));
+	EXPECT_EQ(1, seen.n);
+	EXPECT_EQ(0, seen.secrets);
+	EXPECT_EQ(1, seen.gen);
+	EXPECT_EQ(suite, seen.suite);
+	EXPECT_EQ(CPNS_ROLE_INITIATOR, seen.role);
+	EXPECT_EQ(CPNS_TX_ON_CONFIRM, seen.mode);
+	EXPECT_EQ(0, seen.active);	/* on-confirm: nothing confirmed */
+	EXPECT_EQ(0, seen.exhausted);
+	EXPECT_TRUE(seen.has_stats);
+	EXPECT_TRUE(seen.has_age);
+	EXPECT_TRUE(seen.has_life);
+	EXPECT_TRUE(seen.has_txseq);
+	self->x.cb = NULL;
+
+	/* Bad attributes: refused, nothing changes. */
+	/* Out of the policy's range: the core answers ERANGE. */
+	EXPECT_ERR(ERANGE, session_new(self, self->local, self->peer, 0, suite,
+				       CPNS_TX_IMMEDIATE));
+	EXPECT_ERR(ERANGE, session_new(self, self->local, self->peer, 2, 3,
+				       CPNS_TX_IMMEDIATE));
+	EXPECT_ERR(ERANGE, session_new(self, self->local, self->peer, 2, 0,
+				       CPNS_TX_IMMEDIATE));
+	EXPECT_ERR(ERANGE, session_new(self, self->local, self->peer, 2, suite,
+				       3));
+	EXPECT_ERR(EINVAL, session_new(self, self->local, self->local, 2, suite,
+				       CPNS_TX_IMMEDIATE));
+	EXPECT_ERR(EINVAL, session_new(self, self->local, id_ones, 2, suite,
+				       CPNS_TX_IMMEDIATE));
+	EXPECT_ERR(EINVAL, session_new(self, self->local, id_zero, 2, suite,
+				       CPNS_TX_IMMEDIATE));
+	EXPECT_ERR(ERANGE, REQ(CPNS_CMD_SESSION_NEW, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			       nla_put_u8(m, CPNS_A_GENERATION, 2);
+			       nla_put_u8(m, CPNS_A_SUITE, suite);
+			       nla_put_u8(m, CPNS_A_ROLE, CPNS_ROLE_INITIATOR);
+			       nla_put_u8(m, CPNS_A_TX_MODE, CPNS_TX_IMMEDIATE);
+			       put_secrets(m, CPNS_SECRET_LEN - 1)));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_SESSION_NEW, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			       nla_put_u8(m, CPNS_A_GENERATION, 2)));
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_SESSION_GET));
+
+	/* Cap: the third generation erases the oldest; immediate transmits. */
+	ASSERT_EQ(0, session_new(self, self->local, self->peer, 2, suite,
+				 CPNS_TX_ON_CONFIRM));
+	ASSERT_EQ(0, session_new(self, self->local, self->peer, 3, suite,
+				 CPNS_TX_IMMEDIATE));
+	EXPECT_EQ(2, count_dump(self, CPNS_CMD_SESSION_GET));
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_SESSION_GET, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			       nla_put_u8(m, CPNS_A_GENERATION, 1)));
+	self->x.cb = sess_cb;
+	ASSERT_EQ(0, REQ(CPNS_CMD_SESSION_GET, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			 nla_put_u8(m, CPNS_A_GENERATION, 3)));
+	EXPECT_EQ(1, seen.active);
+	self->x.cb = NULL;
+
+	/* Delete one generation, then the pair. */
+	EXPECT_EQ(0, REQ(CPNS_CMD_SESSION_DEL, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			 nla_put_u8(m, CPNS_A_GENERATION, 2)));
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_SESSION_DEL, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			       nla_put_u8(m, CPNS_A_GENERATION, 2)));
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_SESSION_GET));
+	ASSERT_EQ(0, session_new(self, self->local, other, 1, suite,
+				 CPNS_TX_IMMEDIATE));
+	EXPECT_EQ(0, REQ(CPNS_CMD_SESSION_DEL, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_SESSION_DEL, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_SESSION_GET));
+
+	/* Removing the local ID removes its generations. */
+	ASSERT_EQ(0, REQ(CPNS_CMD_ID_DEL, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+	EXPECT_EQ(0, count_dump(self, CPNS_CMD_SESSION_GET));
+}
+
+TEST_F_TIMEOUT(nl, many_sessions_dump_and_flush, 600)
+{
+	uint8_t peer[CPNS_ID_LEN];
+	int i;
+
+	ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+	for (i = 0; i < 2000; i++) {
+		mkid(peer, 5000 + i / 2);
+		ASSERT_EQ(0, session_new(self, self->local, peer, 1 + i % 2,
+					 variant->suite, CPNS_TX_IMMEDIATE));
+	}
+	EXPECT_EQ(2000, count_dump(self, CPNS_CMD_SESSION_GET));
+	/* A filtered dump. */
+	mkid(peer, 5000);
+	EXPECT_EQ(0, REQ(CPNS_CMD_SESSION_GET, NLM_F_DUMP,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, peer)));
+	EXPECT_EQ(2, self->x.n);
+	EXPECT_EQ(0, REQ(CPNS_CMD_SESSION_FLUSH, 0, ));
+	EXPECT_EQ(0, count_dump(self, CPNS_CMD_SESSION_GET));
+}
+
+struct stats_seen {
+	int nested;
+	int n;
+};
+
+static int stats_cb(struct nlattr **tb, void *arg)
+{
+	struct stats_seen *s = arg;
+	struct nlattr *a;
+	int rem;
+
+	if (!tb[CPNS_A_STATS])
+		return NL_OK;
+	s->nested = 1;
+	nla_for_each_nested(a, tb[CPNS_A_STATS], rem)
+		if (nla_type(a) != CPNS_STAT_PAD)
+			s->n++;
+	return NL_OK;
+}
+
+TEST_F(nl, stats)
+{
+	struct stats_seen seen = {};
+
+	self->x.cb = stats_cb;
+	self->x.arg = &seen;
+	ASSERT_EQ(0, REQ(CPNS_CMD_STATS_GET, 0, ));
+	EXPECT_EQ(1, seen.nested);
+	EXPECT_EQ(CPNS_STAT_MAX - CPNS_STAT_DROP_SHORT + 1, seen.n);
+	self->x.cb = NULL;
+	EXPECT_EQ(0, REQ(CPNS_CMD_STATS_RESET, 0, ));
+}
+
+/* Without CAP_NET_ADMIN: every write is EPERM, and so is reading
+ * sessions; the other reads work.
+ */
+TEST_F(nl, unprivileged)
+{
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static const int writes[] = {
+			CPNS_CMD_LINK_SET, CPNS_CMD_ID_ADD, CPNS_CMD_ID_DEL,
+			CPNS_CMD_PEER_SET, CPNS_CMD_PEER_DEL,
+			CPNS_CMD_ROUTE_ADD, CPNS_CMD_ROUTE_DEL,
+			CPNS_CMD_SESSION_NEW, CPNS_CMD_SESSION_DEL,
+			CPNS_CMD_SESSION_GET, CPNS_CMD_SESSION_FLUSH,
+			CPNS_CMD_STATS_RESET,
+		};
+		struct cpns_nlt x = {};
+		struct nl_sock *sk;
+		unsigned int i;
+		int fam;
+
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		sk = cpns_nlt_open(&fam);
+		if (!sk)
+			_exit(11);
+		for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+			struct nl_msg *m = cpns_nlt_msg(fam, writes[i], 0);
+
+			nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->peer);
+			if (cpns_nlt_xfer(sk, m, &x) != -EPERM)
+				_exit(20 + i);
+		}
+		if (cpns_nlt_xfer(sk, cpns_nlt_msg(fam, CPNS_CMD_ID_GET,
+						   NLM_F_DUMP), &x) || x.n != 1)
+			_exit(40);
+		if (cpns_nlt_xfer(sk, cpns_nlt_msg(fam, CPNS_CMD_LINK_GET, 0),
+				  &x))
+			_exit(41);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* Nothing changed. */
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_ID_GET));
+}
+
+struct ntf_seen {
+	int erased[8];
+	int lost_present;
+	int n;
+};
+
+static int ntf_cb(struct nl_msg *m, void *arg)
+{
+	struct ntf_seen *s = arg;
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(m));
+	struct nlattr *tb[CPNS_A_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(m), 0, tb, CPNS_A_MAX, NULL))
+		return NL_SKIP;
+	s->n++;
+	if (tb[CPNS_A_LOST])
+		s->lost_present++;
+	if (gh->cmd == CPNS_CMD_SESSION_ERASED_NTF && tb[CPNS_A_CAUSE] &&
+	    nla_get_u8(tb[CPNS_A_CAUSE]) < 8)
+		s->erased[nla_get_u8(tb[CPNS_A_CAUSE])]++;
+	return NL_OK;
+}
+
+TEST_F(nl, erase_notifications)
+{
+	struct ntf_seen seen = {};
+	struct nl_sock *ev;
+	int grp, i;
+
+	ev = nl_socket_alloc();
+	ASSERT_NE(NULL, ev);
+	ASSERT_EQ(0, genl_connect(ev));
+	grp = genl_ctrl_resolve_grp(ev, CPNS_GENL_NAME, CPNS_MCGRP_EVENTS);
+	ASSERT_LE(0, grp);
+	nl_socket_disable_seq_check(ev);
+	ASSERT_EQ(0, nl_socket_add_membership(ev, grp));
+	nl_socket_modify_cb(ev, NL_CB_VALID, NL_CB_CUSTOM, ntf_cb, &seen);
+	nl_socket_set_nonblocking(ev);
+
+	ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+	for (i = 1; i <= 3; i++)
+		ASSERT_EQ(0, session_new(self, self->local, self->peer, i,
+					 variant->suite, CPNS_TX_IMMEDIATE));
+	ASSERT_EQ(0, session_new(self, self->local, self->peer, 3,
+				 variant->suite, CPNS_TX_IMMEDIATE));
+	ASSERT_EQ(0, REQ(CPNS_CMD_SESSION_FLUSH, 0, ));
+
+	while (nl_recvmsgs_default(ev) >= 0)
+		;
+	EXPECT_EQ(1, seen.erased[CPNS_ERASE_CAP]);
+	EXPECT_EQ(1, seen.erased[CPNS_ERASE_REPLACED]);
+	EXPECT_EQ(2, seen.erased[CPNS_ERASE_DELETED]);
+	EXPECT_EQ(seen.n, seen.lost_present);
+	nl_socket_free(ev);
+}
+
+TEST_HARNESS_MAIN
