@@ -3,12 +3,25 @@
  * cpnsctl stats: the namespace's counters (PROTOCOL.md 2.6, 13.3).
  */
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "cpnsctl.h"
 
 static const char cpnsctl_stats_usage[] =
 	"Usage: cpnsctl stats show\n"
 	"       cpnsctl stats reset\n";
+
+/* A counter this cpnsctl does not know yet keeps a unique key. */
+static void cpnsctl_stat_key(unsigned int i, char *buf, size_t size)
+{
+	const char *name = cpnsctl_stat_name(i);
+
+	if (strcmp(name, "unknown"))
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "stat_%u", i);
+}
 
 /**
  * cpnsctl_print_stats() - print a CPNS_A_STATS nest
@@ -22,7 +35,7 @@ void cpnsctl_print_stats(struct nlattr *nest, const char *key)
 {
 	struct nlattr *tb[CPNS_STAT_MAX + 1] = { 0 };
 	const char *indent = key ? "    " : "";
-	char fmt[64];
+	char fmt[64], name[16];
 	unsigned int i;
 
 	if (nla_parse_nested(tb, CPNS_STAT_MAX, nest, NULL))
@@ -31,20 +44,20 @@ void cpnsctl_print_stats(struct nlattr *nest, const char *key)
 	for (i = CPNS_STAT_RX_RECORDS; i <= CPNS_STAT_MAX; i++) {
 		if (!tb[i] || nla_len(tb[i]) != sizeof(uint64_t))
 			continue;
+		cpnsctl_stat_key(i, name, sizeof(name));
 		snprintf(fmt, sizeof(fmt), "%s%-16s %%20" PRIu64 "\n", indent,
-			 cpnsctl_stat_name(i));
-		cpns_print_u64(CPNS_PR_ANY, cpnsctl_stat_name(i), fmt,
-			       nla_get_u64(tb[i]));
+			 name);
+		cpns_print_u64(CPNS_PR_ANY, name, fmt, nla_get_u64(tb[i]));
 	}
 	cpns_print_text("%sdrop:\n", indent);
 	cpns_print_open_object("drop");
 	for (i = CPNS_STAT_DROP_SHORT; i < CPNS_STAT_RX_RECORDS; i++) {
 		if (!tb[i] || nla_len(tb[i]) != sizeof(uint64_t))
 			continue;
+		cpnsctl_stat_key(i, name, sizeof(name));
 		snprintf(fmt, sizeof(fmt), "%s  %-14s %%20" PRIu64 "\n",
-			 indent, cpnsctl_stat_name(i));
-		cpns_print_u64(CPNS_PR_ANY, cpnsctl_stat_name(i), fmt,
-			       nla_get_u64(tb[i]));
+			 indent, name);
+		cpns_print_u64(CPNS_PR_ANY, name, fmt, nla_get_u64(tb[i]));
 	}
 	cpns_print_close_object();
 	cpns_print_close_object();

@@ -272,6 +272,7 @@ static const char *cpns_nl_attr_name(unsigned int type)
 		[CPNS_A_TX_MODE] = "mode",
 		[CPNS_A_TX_SECRET] = "tx secret",
 		[CPNS_A_RX_SECRET] = "rx secret",
+		[CPNS_A_UPLINK] = "uplink",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
