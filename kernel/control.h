@@ -23,6 +23,7 @@
 #define _CPNS_CONTROL_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/kref.h>
@@ -58,8 +59,8 @@ bool cpns_endpoint_eq(const struct cpns_endpoint *a,
 
 /* Upper bounds of the tables, against runaway configuration. */
 #define CPNS_MAX_LOCAL_IDS	256
-#define CPNS_MAX_DESTS		(1U << 20)
-#define CPNS_MAX_PAIRS		(1U << 20)
+#define CPNS_MAX_DESTS		BIT(20)
+#define CPNS_MAX_PAIRS		BIT(20)
 
 /**
  * struct cpns_local_id - one local entity ID
@@ -165,7 +166,7 @@ struct cpns_ctl {
 	bool			dying;
 	atomic_t		ntf_lost;
 	u64			stats_base[__CPNS_STAT_MAX];
-	spinlock_t		nosess_lock;
+	spinlock_t		nosess_lock;	/* protects @nosess */
 	struct {
 		u64	last;
 		u32	tag;
@@ -325,7 +326,7 @@ struct cpns_pair {
 	struct list_head	list;
 	struct cpns_pair_key	key;
 	struct cpns_net		*cn;
-	spinlock_t		lock;
+	spinlock_t		lock;		/* @gens, @tx */
 	struct cpns_gen __rcu	*gens[2];
 	struct cpns_gen __rcu	*tx;
 	u32			next_order;

@@ -475,6 +475,10 @@ static void cpns_gen_derive_work(struct work_struct *work)
 	struct cpns_gen *g = container_of(work, struct cpns_gen, derive);
 
 	clear_bit(CPNS_GEN_DERIVE, &g->flags);
+	/* The bit is clear before the keys are looked at: a request made
+	 * after this derivation read its state queues the work again
+	 * (pairs with the test_and_set_bit() of cpns_gen_need_derive()).
+	 */
 	smp_mb__after_atomic();
 	if (!test_bit(CPNS_GEN_DEAD, &g->flags)) {
 		/* A failure is retried when the packet path asks again. */
