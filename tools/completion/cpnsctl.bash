@@ -13,7 +13,7 @@ _cpnsctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local objects="info link id peer route session stats monitor help"
+	local objects="info link id peer route session stats monitor enroll connect agent help"
 	local i obj= cmd= objidx=0
 	_cpnsctl_nsopt=()
 
@@ -83,6 +83,24 @@ _cpnsctl()
 		fi
 		return
 	fi
+
+	# handshake commands: keyword-value pairs from the object on
+	case $obj in
+	enroll|connect|agent)
+		case $prev in
+		password-file|state-dir) _filedir; return ;;
+		mode) COMPREPLY=($(compgen -W "psk-dhe psk" -- "$cur")); return ;;
+		server|endpoint|user|local|rekey-after) return ;;
+		esac
+		case $obj in
+		enroll) kw="server endpoint user password-file local state-dir" ;;
+		connect) kw="server endpoint state-dir mode" ;;
+		agent) kw="server endpoint state-dir mode rekey-after" ;;
+		esac
+		COMPREPLY=($(compgen -W "$kw help" -- "$cur"))
+		return
+		;;
+	esac
 
 	if [[ -z $cmd ]]; then
 		case $obj in

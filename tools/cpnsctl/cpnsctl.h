@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <linux/cpns.h>
 
+#include "cpns_crypto.h"
 #include "cpns_err.h"
 #include "cpns_nl.h"
 #include "cpns_print.h"
@@ -82,6 +83,34 @@ int cpnsctl_do_route(struct cpnsctl *c, int argc, char **argv);
 int cpnsctl_do_session(struct cpnsctl *c, int argc, char **argv);
 int cpnsctl_do_stats(struct cpnsctl *c, int argc, char **argv);
 int cpnsctl_do_monitor(struct cpnsctl *c, int argc, char **argv);
+int cpnsctl_do_enroll(struct cpnsctl *c, int argc, char **argv);
+int cpnsctl_do_connect(struct cpnsctl *c, int argc, char **argv);
+int cpnsctl_do_agent(struct cpnsctl *c, int argc, char **argv);
+
+/* enroll.c: what procedure A leaves in the state directory, per server */
+#define CPNSCTL_STATE_DIR	"/var/lib/cpns"
+
+struct cpnsctl_enrolment {
+	uint8_t server[CPNS_ID_LEN];
+	uint8_t local[CPNS_ID_LEN];
+	struct sockaddr_storage endpoint;
+	socklen_t endpoint_len;
+	uint32_t kid;
+	uint64_t expiry;
+	uint8_t eukey[CPNS_KEY_LEN];
+};
+
+char *cpnsctl_enrolment_path(const char *dir, const uint8_t server[CPNS_ID_LEN]);
+int cpnsctl_enrolment_read(const char *dir, const uint8_t server[CPNS_ID_LEN],
+			   struct cpnsctl_enrolment *e, struct cpns_err *err);
+int cpnsctl_enrolment_write(const char *dir, const struct cpnsctl_enrolment *e,
+			    struct cpns_err *err);
+
+/* connect.c: procedure B once, as initiator; returns an exit status and
+ * leaves a one-line outcome in @outcome (for the log line)
+ */
+int cpnsctl_procb(struct cpns_nl *nl, const struct cpnsctl_enrolment *e,
+		  bool dhe, char *outcome, size_t outcome_size);
 
 /* session.c, for monitor */
 int cpnsctl_session_dump(struct cpnsctl *c, const char *key);

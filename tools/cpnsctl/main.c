@@ -20,7 +20,8 @@ const char *cpnsctl_prog = "cpnsctl";
 static const char cpnsctl_usage_text[] =
 	"Usage: cpnsctl [OPTIONS] OBJECT { COMMAND | help }\n"
 	"       cpnsctl [OPTIONS] -b FILE\n"
-	"where  OBJECT := { info | link | id | peer | route | session | stats | monitor }\n"
+	"where  OBJECT := { info | link | id | peer | route | session | stats | monitor |\n"
+	"                  enroll | connect | agent }\n"
 	"       OPTIONS := { -j[son] | -p[retty] | -s[tatistics] | -d[etails] |\n"
 	"                    -n[etns] NAME | -b[atch] FILE | -V[ersion] | -h[elp] }\n";
 
@@ -38,6 +39,9 @@ static const struct cpnsctl_object cpnsctl_objects[] = {
 	{ "session", cpnsctl_do_session },
 	{ "stats", cpnsctl_do_stats },
 	{ "monitor", cpnsctl_do_monitor },
+	{ "enroll", cpnsctl_do_enroll },
+	{ "connect", cpnsctl_do_connect },
+	{ "agent", cpnsctl_do_agent },
 	{ NULL, NULL },
 };
 

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The handshake socket and the netlink requests of the procedures.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+
+#include "cpns_crypto.h"
+#include "cpns_node.h"
+
+int cpns_node_family(void)
+{
+	FILE *f = fopen("/sys/module/cpns/parameters/family", "re");
+	int v = -1;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &v) != 1 || v <= 0)
+		v = -ENOENT;
+	fclose(f);
+	return v;
+}
+
+uint64_t cpns_node_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int cpns_hsock_open(const uint8_t *id, int *fdp, struct cpns_err *err)
+{
+	struct sockaddr_cpns sa = { 0 };
+	int family, fd, one = 1;
+
+	family = cpns_node_family();
+	if (family < 0)
+		return cpns_err_set(err, family,
+				    "cpns module not loaded (no AF_CPNS family number)");
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return cpns_err_set(err, -errno, "AF_CPNS socket: %s",
+				    strerror(errno));
+	if (setsockopt(fd, SOL_CPNS, CPNS_HANDSHAKE, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_CPNS, CPNS_RECVINFO, &one, sizeof(one)) < 0) {
+		cpns_err_set(err, -errno, "handshake socket option: %s",
+			     strerror(errno));
+		goto err_close;
+	}
+	sa.scpns_family = (__kernel_sa_family_t)family;
+	sa.scpns_port = CPNS_PORT_HANDSHAKE;
+	if (id)
+		memcpy(sa.scpns_id, id, CPNS_ID_LEN);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		cpns_err_set(err, -errno, "bind handshake port 1: %s%s",
+			     strerror(errno),
+			     errno == EADDRINUSE ?
+				     " (another handshake service runs for this ID)" : "");
+		goto err_close;
+	}
+	*fdp = fd;
+	return 0;
+err_close:
+	close(fd);
+	return err ? err->code : -EIO;
+}
+
+int cpns_hsock_send(int fd, const struct cpns_hsock_tx *tx, const void *msg,
+		    size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int)) +
+			 CMSG_SPACE(sizeof(struct sockaddr_in6)) +
+			 CMSG_SPACE(CPNS_ID_LEN) + CMSG_SPACE(1)];
+		struct cmsghdr align;
+	} u;
+	struct sockaddr_cpns sa = { 0 };
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	size_t clen = 0;
+	int family = cpns_node_family(), one = 1;
+
+	if (family < 0)
+		return family;
+	memset(&u, 0, sizeof(u));
+	sa.scpns_family = (__kernel_sa_family_t)family;
+	sa.scpns_port = CPNS_PORT_HANDSHAKE;
+	memcpy(sa.scpns_id, tx->dst, CPNS_ID_LEN);
+	mh.msg_name = &sa;
+	mh.msg_namelen = sizeof(sa);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	if (tx->suite0) {
+		cm->cmsg_level = SOL_CPNS;
+		cm->cmsg_type = CPNS_CMSG_SUITE0;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &one, sizeof(one));
+		clen += CMSG_SPACE(sizeof(int));
+		cm = CMSG_NXTHDR(&mh, cm);
+		if (tx->endpoint) {
+			cm->cmsg_level = SOL_CPNS;
+			cm->cmsg_type = CPNS_CMSG_ENDPOINT;
+			cm->cmsg_len = CMSG_LEN(tx->endpoint_len);
+			memcpy(CMSG_DATA(cm), tx->endpoint, tx->endpoint_len);
+			clen += CMSG_SPACE(tx->endpoint_len);
+			cm = CMSG_NXTHDR(&mh, cm);
+		}
+	} else if (tx->generation) {
+		cm->cmsg_level = SOL_CPNS;
+		cm->cmsg_type = CPNS_CMSG_GENERATION;
+		cm->cmsg_len = CMSG_LEN(1);
+		*CMSG_DATA(cm) = tx->generation;
+		clen += CMSG_SPACE(1);
+		cm = CMSG_NXTHDR(&mh, cm);
+	}
+	if (tx->src) {
+		cm->cmsg_level = SOL_CPNS;
+		cm->cmsg_type = CPNS_CMSG_SRC_ID;
+		cm->cmsg_len = CMSG_LEN(CPNS_ID_LEN);
+		memcpy(CMSG_DATA(cm), tx->src, CPNS_ID_LEN);
+		clen += CMSG_SPACE(CPNS_ID_LEN);
+	}
+	mh.msg_controllen = clen;
+	if (!clen)
+		mh.msg_control = NULL;
+	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+ssize_t cpns_hsock_recv(int fd, uint8_t *buf, size_t cap,
+			struct cpns_hsock_rx *rx)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct cpns_recvinfo)) + 64];
+		struct cmsghdr align;
+	} u;
+	struct sockaddr_cpns sa = { 0 };
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr mh = {
+		.msg_name = &sa, .msg_namelen = sizeof(sa),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(rx, 0, sizeof(*rx));
+	n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	memcpy(rx->src, sa.scpns_id, CPNS_ID_LEN);
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_CPNS &&
+		    cm->cmsg_type == CPNS_CMSG_RECVINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(rx->info)))
+			memcpy(&rx->info, CMSG_DATA(cm), sizeof(rx->info));
+	}
+	if (rx->info.endpoint.ss_family == AF_INET)
+		rx->addr_len = sizeof(struct sockaddr_in);
+	else if (rx->info.endpoint.ss_family == AF_INET6)
+		rx->addr_len = sizeof(struct sockaddr_in6);
+	return n;
+}
+
+/* ---- netlink ---------------------------------------------------------- */
+
+static struct nl_msg *cpns_node_msg(struct cpns_nl *nl, uint8_t cmd, int flags,
+				    struct cpns_err *err)
+{
+	struct nl_msg *msg = cpns_nl_msg_new(nl, cmd, flags);
+
+	if (!msg)
+		cpns_err_set(err, -ENOMEM, "out of memory");
+	return msg;
+}
+
+static int cpns_node_put_failed(struct nl_msg *msg, struct cpns_err *err)
+{
+	cpns_nl_msg_free(msg);
+	return cpns_err_set(err, -EMSGSIZE, "netlink message too long");
+}
+
+int cpns_node_id_add(struct cpns_nl *nl, const uint8_t id[CPNS_ID_LEN],
+		     struct cpns_err *err)
+{
+	struct nl_msg *msg = cpns_node_msg(nl, CPNS_CMD_ID_ADD, 0, err);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	if (cpns_nl_put_id(msg, CPNS_A_LOCAL_ID, id))
+		return cpns_node_put_failed(msg, err);
+	ret = cpns_nl_request(nl, msg, NULL, NULL, err);
+	if (ret == -EEXIST) {
+		cpns_err_clear(err);
+		ret = 0;
+	}
+	return ret;
+}
+
+struct cpns_node_idl {
+	uint8_t (*ids)[CPNS_ID_LEN];
+	int max, n;
+};
+
+static int cpns_node_id_cb(uint8_t cmd, struct nlattr **a, void *arg)
+{
+	struct cpns_node_idl *l = arg;
+
+	(void)cmd;
+	if (!a[CPNS_A_LOCAL_ID] || nla_len(a[CPNS_A_LOCAL_ID]) != CPNS_ID_LEN)
+		return 0;
+	if (l->n < l->max)
+		memcpy(l->ids[l->n], nla_data(a[CPNS_A_LOCAL_ID]), CPNS_ID_LEN);
+	l->n++;
+	return 0;
+}
+
+int cpns_node_id_list(struct cpns_nl *nl, uint8_t (*ids)[CPNS_ID_LEN],
+		      int max, struct cpns_err *err)
+{
+	struct cpns_node_idl l = { .ids = ids, .max = max };
+	struct nl_msg *msg = cpns_node_msg(nl, CPNS_CMD_ID_GET, NLM_F_DUMP,
+					   err);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	ret = cpns_nl_dump(nl, msg, cpns_node_id_cb, &l, err);
+	return ret < 0 ? ret : l.n;
+}
+
+int cpns_node_peer_set(struct cpns_nl *nl, const uint8_t id[CPNS_ID_LEN],
+		       const struct sockaddr *sa, bool learn, bool uplink,
+		       struct cpns_err *err)
+{
+	struct nl_msg *msg = cpns_node_msg(nl, CPNS_CMD_PEER_SET, 0, err);
+
+	if (!msg)
+		return -ENOMEM;
+	if (cpns_nl_put_id(msg, CPNS_A_PEER_ID, id) ||
+	    cpns_nl_put_addr(msg, sa) ||
+	    nla_put_u8(msg, CPNS_A_LEARN, learn) ||
+	    (uplink && nla_put_u8(msg, CPNS_A_UPLINK, 1)))
+		return cpns_node_put_failed(msg, err);
+	return cpns_nl_request(nl, msg, NULL, NULL, err);
+}
+
+int cpns_node_set_port(struct cpns_nl *nl, uint16_t port, struct cpns_err *err)
+{
+	struct nl_msg *msg = cpns_node_msg(nl, CPNS_CMD_LINK_SET, 0, err);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u16(msg, CPNS_A_UDP_PORT, port))
+		return cpns_node_put_failed(msg, err);
+	return cpns_nl_request(nl, msg, NULL, NULL, err);
+}
+
+int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
+		      struct cpns_err *err)
+{
+	struct nl_msg *msg = cpns_node_msg(nl, CPNS_CMD_SESSION_NEW, 0, err);
+
+	if (!msg)
+		return -ENOMEM;
+	if (cpns_nl_put_id(msg, CPNS_A_LOCAL_ID, in->local_id) ||
+	    cpns_nl_put_id(msg, CPNS_A_PEER_ID, in->peer_id) ||
+	    nla_put_u8(msg, CPNS_A_GENERATION, in->generation) ||
+	    nla_put_u8(msg, CPNS_A_SUITE, in->suite) ||
+	    nla_put_u8(msg, CPNS_A_ROLE,
+		       in->role == CPNS_HS_ROLE_INITIATOR ?
+			       CPNS_ROLE_INITIATOR : CPNS_ROLE_RESPONDER) ||
+	    nla_put_u8(msg, CPNS_A_TX_MODE,
+		       in->tx_mode == CPNS_HS_TX_IMMEDIATE ?
+			       CPNS_TX_IMMEDIATE : CPNS_TX_ON_CONFIRM) ||
+	    nla_put(msg, CPNS_A_TX_SECRET, CPNS_SECRET_LEN, in->tx_ts) ||
+	    nla_put(msg, CPNS_A_RX_SECRET, CPNS_SECRET_LEN, in->rx_ts))
+		return cpns_node_put_failed(msg, err);
+	/* cpns_nl_request() wipes the message buffer before freeing it */
+	return cpns_nl_request(nl, msg, NULL, NULL, err);
+}
+
+struct cpns_node_gq {
+	const uint8_t *local, *peer;
+	struct cpns_node_gens *g;
+	uint64_t best_age;
+};
+
+static int cpns_node_gens_cb(uint8_t cmd, struct nlattr **a, void *arg)
+{
+	struct cpns_node_gq *q = arg;
+	struct cpns_node_gens *g = q->g;
+	uint64_t age;
+	uint8_t gen;
+
+	(void)cmd;
+	if (!a[CPNS_A_LOCAL_ID] || nla_len(a[CPNS_A_LOCAL_ID]) != CPNS_ID_LEN ||
+	    memcmp(nla_data(a[CPNS_A_LOCAL_ID]), q->local, CPNS_ID_LEN) ||
+	    !a[CPNS_A_PEER_ID] || nla_len(a[CPNS_A_PEER_ID]) != CPNS_ID_LEN ||
+	    memcmp(nla_data(a[CPNS_A_PEER_ID]), q->peer, CPNS_ID_LEN) ||
+	    !a[CPNS_A_GENERATION] || g->n >= 8)
+		return 0;
+	gen = nla_get_u8(a[CPNS_A_GENERATION]);
+	age = a[CPNS_A_AGE_MS] ? nla_get_u64(a[CPNS_A_AGE_MS]) : 0;
+	g->gen[g->n] = gen;
+	g->age_ms[g->n] = age;
+	g->lifetime_ms[g->n] = a[CPNS_A_LIFETIME_MS] ?
+		nla_get_u64(a[CPNS_A_LIFETIME_MS]) : 0;
+	g->n++;
+	if (a[CPNS_A_TX_ACTIVE] && nla_get_u8(a[CPNS_A_TX_ACTIVE]))
+		g->tx_active = gen;
+	if (!g->newest || age < q->best_age) {
+		g->newest = gen;
+		q->best_age = age;
+	}
+	return 0;
+}
+
+int cpns_node_gens(struct cpns_nl *nl, const uint8_t local[CPNS_ID_LEN],
+		   const uint8_t peer[CPNS_ID_LEN], struct cpns_node_gens *g,
+		   struct cpns_err *err)
+{
+	struct cpns_node_gq q = { .local = local, .peer = peer, .g = g };
+	struct nl_msg *msg = cpns_node_msg(nl, CPNS_CMD_SESSION_GET,
+					   NLM_F_DUMP, err);
+
+	memset(g, 0, sizeof(*g));
+	if (!msg)
+		return -ENOMEM;
+	if (cpns_nl_put_id(msg, CPNS_A_LOCAL_ID, local) ||
+	    cpns_nl_put_id(msg, CPNS_A_PEER_ID, peer))
+		return cpns_node_put_failed(msg, err);
+	return cpns_nl_dump(nl, msg, cpns_node_gens_cb, &q, err);
+}
+
+int cpns_password_read(const char *spec, uint8_t *buf, size_t cap,
+		       size_t *len, struct cpns_err *err)
+{
+	size_t n = 0;
+	ssize_t r;
+	int fd, ret = 0;
+	bool own = false;
+	unsigned long v;
+	char *end;
+
+	if (!strcmp(spec, "-")) {
+		fd = STDIN_FILENO;
+	} else if (!strncmp(spec, "fd:", 3)) {
+		errno = 0;
+		v = strtoul(spec + 3, &end, 10);
+		if (spec[3] < '0' || spec[3] > '9' || *end || errno ||
+		    v > INT_MAX)
+			return cpns_err_set(err, -EINVAL,
+					    "%s: invalid file descriptor", spec);
+		fd = (int)v;
+	} else {
+		fd = open(spec, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return cpns_err_set(err, -errno, "%s: %s", spec,
+					    strerror(errno));
+		own = true;
+	}
+	for (;;) {
+		if (n == cap) {
+			ret = cpns_err_set(err, -E2BIG, "%s: password too long",
+					   spec);
+			break;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = cpns_err_set(err, -errno, "%s: %s", spec,
+					   strerror(errno));
+			break;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	if (own)
+		close(fd);
+	if (!ret && n && buf[n - 1] == '\n')
+		n--;
+	if (!ret && n && buf[n - 1] == '\r')
+		n--;
+	if (!ret && !n)
+		ret = cpns_err_set(err, -EINVAL, "%s: empty password", spec);
+	if (ret) {
+		cpns_wipe(buf, cap);
+		return ret;
+	}
+	*len = n;
+	return 0;
+}

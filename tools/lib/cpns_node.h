@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a handshake daemon does with its node: the handshake socket on
+ * AF_CPNS port 1 (PROTOCOL.md 13.5) and the few netlink requests the
+ * procedures need (local ID, peer address, generation install and query).
+ * Shared by cpnsd (S) and cpnsctl enroll / connect / agent (GW).
+ *
+ * Functions return 0 or a negative errno and describe the failure in
+ * @err; the library never prints.
+ */
+#ifndef CPNS_NODE_H
+#define CPNS_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <linux/cpns.h>
+
+#include "cpns_err.h"
+#include "cpns_hs.h"
+#include "cpns_nl.h"
+
+/* The AF_CPNS number in use (module parameter "family"), or -errno. */
+int cpns_node_family(void);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+uint64_t cpns_node_now_ms(void);
+
+/*
+ * Opens the handshake socket (CPNS_HANDSHAKE, CPNS_RECVINFO, non-blocking)
+ * bound to port 1 of @id, or of every local ID when @id is NULL.
+ */
+int cpns_hsock_open(const uint8_t *id, int *fdp, struct cpns_err *err);
+
+/**
+ * struct cpns_hsock_tx - one handshake message to send
+ * @src: local ID to send from (required on a socket bound to all IDs,
+ *	NULL otherwise)
+ * @dst: peer entity ID
+ * @suite0: unprotected record; else protected under @generation
+ * @generation: 0: the pair's transmit generation
+ * @endpoint: suite 0 only: UDP address to send to (the reply rule), or
+ *	NULL for the address table's entry
+ * @endpoint_len: its length
+ */
+struct cpns_hsock_tx {
+	const uint8_t *src;
+	const uint8_t *dst;
+	bool suite0;
+	uint8_t generation;
+	const struct sockaddr *endpoint;
+	socklen_t endpoint_len;
+};
+
+int cpns_hsock_send(int fd, const struct cpns_hsock_tx *tx, const void *msg,
+		    size_t len);
+
+/**
+ * struct cpns_hsock_rx - metadata of a received handshake message
+ * @src: record src entity ID
+ * @info: the kernel's metadata (suite, generation, dst ID, UDP source)
+ * @addr_len: length of the sockaddr in @info.endpoint (0 if local)
+ */
+struct cpns_hsock_rx {
+	uint8_t src[CPNS_ID_LEN];
+	struct cpns_recvinfo info;
+	socklen_t addr_len;
+};
+
+/* One message into @buf; -EAGAIN when none is queued. Returns its length. */
+ssize_t cpns_hsock_recv(int fd, uint8_t *buf, size_t cap,
+			struct cpns_hsock_rx *rx);
+
+/* ---- netlink helpers -------------------------------------------------- */
+
+/* Adds a local ID; an ID that is already local is not an error. */
+int cpns_node_id_add(struct cpns_nl *nl, const uint8_t id[CPNS_ID_LEN],
+		     struct cpns_err *err);
+/* The local IDs: up to @max into @ids; returns their total number. */
+int cpns_node_id_list(struct cpns_nl *nl, uint8_t (*ids)[CPNS_ID_LEN],
+		      int max, struct cpns_err *err);
+int cpns_node_peer_set(struct cpns_nl *nl, const uint8_t id[CPNS_ID_LEN],
+		       const struct sockaddr *sa, bool learn, bool uplink,
+		       struct cpns_err *err);
+int cpns_node_set_port(struct cpns_nl *nl, uint16_t port,
+		       struct cpns_err *err);
+/* SESSION_NEW with the parameters of section 2.4. */
+int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
+		      struct cpns_err *err);
+
+/**
+ * struct cpns_node_gens - the generations held for one pair
+ * @n: their number
+ * @gen: the generation numbers, in dump order
+ * @tx_active: the generation the pair transmits on (0: none)
+ * @newest: the most recently installed one (smallest age; 0: none)
+ * @age_ms: age of each
+ * @lifetime_ms: lifetime left of each
+ */
+struct cpns_node_gens {
+	size_t n;
+	uint8_t gen[8];
+	uint8_t tx_active;
+	uint8_t newest;
+	uint64_t age_ms[8];
+	uint64_t lifetime_ms[8];
+};
+
+int cpns_node_gens(struct cpns_nl *nl, const uint8_t local[CPNS_ID_LEN],
+		   const uint8_t peer[CPNS_ID_LEN], struct cpns_node_gens *g,
+		   struct cpns_err *err);
+
+/* Reads a password (raw bytes; one trailing newline removed) from a
+ * file, "-" (stdin) or "fd:N". The caller wipes @buf.
+ */
+int cpns_password_read(const char *spec, uint8_t *buf, size_t cap,
+		       size_t *len, struct cpns_err *err);
+
+#endif /* CPNS_NODE_H */

@@ -1,0 +1,986 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpnsd: the CPNS Server (S) handshake service.
+ *
+ * One process, one thread, one poll() loop over the handshake socket
+ * (AF_CPNS port 1 of ID_S) and a signalfd, with timers. It serves
+ * procedure A (EUKey assignment, cpns_proca S engine on the SQLite
+ * registry) and procedure B (H(EUKey) responder, cpns_hs) for many
+ * gateways at once, answers every suite 0 message to the address its
+ * datagram came from (PROTOCOL.md 2.1, reply rule) and, when H completes,
+ * installs its side of the GW-S session (responder, on-confirm) and the
+ * GW's address from the m3 datagram with learning on.
+ *
+ * SIGHUP re-opens the registry and re-reads the key files, keeping the old
+ * ones when that fails; SIGTERM/SIGINT end the loop cleanly. One syslog
+ * line per handshake.
+ *
+ * The administration commands ("cpnsd user ...", "cpnsd entity ...",
+ * "cpnsd audit") work on the same registry; passwords come from a file,
+ * stdin or an inherited descriptor, never from argv.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+
+#include "cpns_crypto.h"
+#include "cpns_hs.h"
+#include "cpns_id.h"
+#include "cpns_keyfile.h"
+#include "cpns_node.h"
+#include "cpns_proca.h"
+#include "cpns_tlv.h"
+#include "registry.h"
+
+#define CPNSD_STATE_DIR		"/var/lib/cpns"
+#define CPNSD_MAX_PROCA		256	/* concurrent exchanges (11) */
+#define CPNSD_PROCA_KEEP_S	60	/* exchange state (11) */
+#define CPNSD_RATE_SLOTS	512
+
+static const char cpnsd_usage_text[] =
+	"Usage: cpnsd [OPTIONS]                      run the server\n"
+	"       cpnsd [OPTIONS] user add USERID [password-file SPEC]\n"
+	"       cpnsd [OPTIONS] user passwd USERID password-file SPEC\n"
+	"       cpnsd [OPTIONS] user { del | disable | enable } USERID\n"
+	"       cpnsd [OPTIONS] user list\n"
+	"       cpnsd [OPTIONS] entity list\n"
+	"       cpnsd [OPTIONS] entity revoke ID\n"
+	"       cpnsd [OPTIONS] audit [ EVENT ]\n"
+	"OPTIONS := { -i|--id ID | -s|--state-dir DIR | -r|--registry FILE |\n"
+	"             -k|--kek SPEC | --secret FILE | -P|--port N | -n|--netns NAME |\n"
+	"             --require-dhe | --log2n { 15 | 16 } | -e|--stderr | -h|--help }\n"
+	"SPEC := { FILE | - | fd:N }\n";
+
+struct cpnsd_opts {
+	uint8_t id[CPNS_ID_LEN];
+	bool has_id;
+	char *state_dir, *registry, *kek, *secret;
+	unsigned long port;
+	const char *netns;
+	bool require_dhe, log_stderr;
+	unsigned int log2n;
+};
+
+/* ---- rate tables (section 11) ----------------------------------------- */
+
+struct cpnsd_rate {
+	struct {
+		uint8_t key[CPNS_ID_LEN + 16];
+		uint8_t len;
+		bool used;
+		uint64_t t0;		/* window start, ms */
+		unsigned int count;
+	} slot[CPNSD_RATE_SLOTS];
+};
+
+/* Counts one event for @key in a window of @window_ms; true when over @limit. */
+static bool cpnsd_rate_hit(struct cpnsd_rate *t, const void *key, size_t len,
+			   uint64_t now, uint64_t window_ms, unsigned int limit,
+			   bool count)
+{
+	unsigned int i, lru = 0;
+
+	for (i = 0; i < CPNSD_RATE_SLOTS; i++) {
+		if (t->slot[i].used && t->slot[i].len == len &&
+		    !memcmp(t->slot[i].key, key, len))
+			break;
+		if (!t->slot[i].used || t->slot[i].t0 < t->slot[lru].t0)
+			lru = i;
+	}
+	if (i == CPNSD_RATE_SLOTS) {
+		if (!count)
+			return false;
+		i = lru;
+		memset(&t->slot[i], 0, sizeof(t->slot[i]));
+		memcpy(t->slot[i].key, key, len);
+		t->slot[i].len = (uint8_t)len;
+		t->slot[i].used = true;
+		t->slot[i].t0 = now;
+	}
+	if (now - t->slot[i].t0 >= window_ms) {
+		t->slot[i].t0 = now;
+		t->slot[i].count = 0;
+	}
+	if (count)
+		t->slot[i].count++;
+	return t->slot[i].count > limit;
+}
+
+/* The IP address alone (no port) of a sockaddr, as key bytes. */
+static size_t cpnsd_ip_key(const struct sockaddr_storage *ss, uint8_t *out)
+{
+	if (ss->ss_family == AF_INET) {
+		memcpy(out, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		return 4;
+	}
+	if (ss->ss_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+		return 16;
+	}
+	return 0;
+}
+
+/* ---- state ------------------------------------------------------------ */
+
+struct cpnsd_proca {
+	bool used;
+	bool ended;		/* terminal state reached and logged */
+	uint8_t peer[CPNS_ID_LEN];
+	uint8_t xid[CPNS_XID_LEN];
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	uint64_t t_last;	/* s */
+	struct cpns_proca_srv srv;
+};
+
+struct cpnsd {
+	struct cpnsd_opts o;
+	struct cpns_reg *reg;
+	struct cpns_nl *nl;
+	int hfd, sfd;
+	struct cpns_proca_srv_cfg pa_cfg;
+	struct cpns_hs_resp *hs;
+	struct cpns_hs_limiter limiter;
+	struct cpnsd_proca *pa[CPNSD_MAX_PROCA];
+	struct cpnsd_rate m1_ip, authfail, kr1_gw, kr1_ip;
+	uint8_t last_gen[256][CPNS_ID_LEN + 1];	/* tiny "last" memory (5.6) */
+	/* the message being handled */
+	const struct sockaddr_storage *cur_addr;
+	socklen_t cur_addr_len;
+	uint64_t now_ms;
+};
+
+static uint64_t cpnsd_unix_now(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static void cpnsd_addr_str(const struct sockaddr_storage *ss, socklen_t len,
+			   char *buf, size_t size)
+{
+	if (!len || cpns_addr_format((const struct sockaddr *)ss, len, buf,
+				     size) < 0)
+		snprintf(buf, size, "local");
+}
+
+static int cpnsd_last_gen(struct cpnsd *d, const uint8_t *peer, int set)
+{
+	unsigned int i, free_slot = 256;
+
+	for (i = 0; i < 256; i++) {
+		if (d->last_gen[i][CPNS_ID_LEN] &&
+		    !memcmp(d->last_gen[i], peer, CPNS_ID_LEN)) {
+			if (set > 0)
+				d->last_gen[i][CPNS_ID_LEN] = (uint8_t)set;
+			return d->last_gen[i][CPNS_ID_LEN];
+		}
+		if (!d->last_gen[i][CPNS_ID_LEN] && free_slot == 256)
+			free_slot = i;
+	}
+	if (set > 0) {
+		if (free_slot == 256)
+			free_slot = peer[0];	/* full: forget one */
+		memcpy(d->last_gen[free_slot], peer, CPNS_ID_LEN);
+		d->last_gen[free_slot][CPNS_ID_LEN] = (uint8_t)set;
+		return set;
+	}
+	return 0;
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+static char *cpnsd_path(const char *dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0) {
+		fprintf(stderr, "cpnsd: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+/* Creates a random key file at @path if there is none (first start). */
+static int cpnsd_key_ensure(const char *path, const char *what)
+{
+	uint8_t k[CPNS_KEY_LEN];
+	struct cpns_err err = { 0 };
+	int r;
+
+	if (!access(path, F_OK) || strchr(path, ':') || !strcmp(path, "-"))
+		return 0;
+	if (cpns_random(NULL, k, sizeof(k)) < 0)
+		return -EIO;
+	r = cpns_key_write(path, k, &err);
+	cpns_wipe(k, sizeof(k));
+	if (r < 0)
+		syslog(LOG_ERR, "%s: %s", what, err.msg);
+	else
+		syslog(LOG_NOTICE, "created %s %s", what, path);
+	return r;
+}
+
+static int cpnsd_open_registry(struct cpnsd_opts *o, struct cpns_reg **reg)
+{
+	struct cpns_err err = { 0 };
+	int r;
+
+	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST) {
+		syslog(LOG_ERR, "%s: %m", o->state_dir);
+		return -errno;
+	}
+	r = cpnsd_key_ensure(o->kek, "key-encryption key");
+	if (r < 0)
+		return r;
+	r = cpns_reg_open(o->registry, o->kek, cpnsd_unix_now(), reg, &err);
+	if (r < 0)
+		syslog(LOG_ERR, "registry %s: %s", o->registry, err.msg);
+	return r;
+}
+
+/* ---- procedure A ------------------------------------------------------ */
+
+static void cpnsd_send(struct cpnsd *d, const uint8_t *peer,
+		       const uint8_t *msg, size_t len)
+{
+	struct cpns_hsock_tx tx = {
+		.dst = peer,
+		.suite0 = true,
+		.endpoint = d->cur_addr_len ?
+			(const struct sockaddr *)d->cur_addr : NULL,
+		.endpoint_len = d->cur_addr_len,
+	};
+	int r = cpns_hsock_send(d->hfd, &tx, msg, len);
+
+	if (r < 0)
+		syslog(LOG_WARNING, "send %s: %s", cpns_msg_type_name(msg[0]),
+		       strerror(-r));
+}
+
+static void cpnsd_proca_log(struct cpnsd *d, struct cpnsd_proca *x)
+{
+	char id[CPNS_ID_STRLEN], addr[CPNS_ADDR_STRLEN];
+	const struct cpns_proca_srv *s = &x->srv;
+
+	if (x->ended)
+		return;
+	x->ended = true;
+	(void)d;
+	cpns_id_format(x->peer, id);
+	cpnsd_addr_str(&x->addr, x->addr_len, addr, sizeof(addr));
+	if (s->state == CPNS_PROCA_SRV_DONE)
+		syslog(LOG_INFO,
+		       "procedure A: gw %s user \"%.*s\" from %s: EUKey kid %" PRIu32 " assigned",
+		       id, (int)s->uid_len, (const char *)s->uid, addr, s->kid);
+	else
+		syslog(LOG_NOTICE,
+		       "procedure A: gw %s user \"%.*s\" from %s: failed (%s)",
+		       id, (int)s->uid_len, (const char *)s->uid, addr,
+		       s->state == CPNS_PROCA_SRV_REFUSED ? "refused" :
+		       s->reason ? cpns_reason_name(s->reason) : "timeout");
+}
+
+static void cpnsd_proca_free(struct cpnsd *d, unsigned int i)
+{
+	cpns_proca_srv_wipe(&d->pa[i]->srv);
+	free(d->pa[i]);
+	d->pa[i] = NULL;
+}
+
+static struct cpnsd_proca *cpnsd_proca_find(struct cpnsd *d,
+					    const uint8_t *peer,
+					    const uint8_t *xid)
+{
+	unsigned int i;
+
+	for (i = 0; i < CPNSD_MAX_PROCA; i++)
+		if (d->pa[i] && !memcmp(d->pa[i]->peer, peer, CPNS_ID_LEN) &&
+		    !memcmp(d->pa[i]->xid, xid, CPNS_XID_LEN))
+			return d->pa[i];
+	return NULL;
+}
+
+static struct cpnsd_proca *cpnsd_proca_new(struct cpnsd *d,
+					   const uint8_t *peer,
+					   const uint8_t *xid)
+{
+	uint8_t ipk[16];
+	size_t ipl = cpnsd_ip_key(d->cur_addr, ipk);
+	unsigned int i;
+
+	/* 10 KeyRequest1 per ID_GW and 30 per source IP per minute */
+	if (cpnsd_rate_hit(&d->kr1_gw, peer, CPNS_ID_LEN, d->now_ms, 60000, 10,
+			   true) ||
+	    (ipl && cpnsd_rate_hit(&d->kr1_ip, ipk, ipl, d->now_ms, 60000, 30,
+				   true)))
+		return NULL;
+	for (i = 0; i < CPNSD_MAX_PROCA; i++)
+		if (!d->pa[i])
+			break;
+	if (i == CPNSD_MAX_PROCA)
+		return NULL;	/* 256 concurrent exchanges: drop */
+	d->pa[i] = calloc(1, sizeof(*d->pa[i]));
+	if (!d->pa[i])
+		return NULL;
+	memcpy(d->pa[i]->peer, peer, CPNS_ID_LEN);
+	memcpy(d->pa[i]->xid, xid, CPNS_XID_LEN);
+	memcpy(&d->pa[i]->addr, d->cur_addr, sizeof(d->pa[i]->addr));
+	d->pa[i]->addr_len = d->cur_addr_len;
+	cpns_proca_srv_init(&d->pa[i]->srv, &d->pa_cfg);
+	return d->pa[i];
+}
+
+static void cpnsd_proca_input(struct cpnsd *d, const uint8_t *peer,
+			      const uint8_t *xid, const uint8_t *msg,
+			      size_t len)
+{
+	struct cpnsd_proca *x = cpnsd_proca_find(d, peer, xid);
+	char addr[CPNS_ADDR_STRLEN];
+	const uint8_t *out = NULL;
+	size_t out_len = 0;
+	uint64_t now = cpnsd_unix_now();
+	int r;
+
+	if (!x) {
+		if (msg[0] != CPNS_MSG_KEY_REQUEST1)
+			return;
+		x = cpnsd_proca_new(d, peer, xid);
+		if (!x)
+			return;
+	}
+	cpnsd_addr_str(d->cur_addr, d->cur_addr_len, addr, sizeof(addr));
+	cpns_reg_set_source(d->reg, addr);
+	r = cpns_proca_srv_input(&x->srv, peer, msg, len, now, NULL, &out,
+				 &out_len);
+	if (r < 0) {
+		syslog(LOG_ERR, "procedure A: %s", strerror(-r));
+		return;
+	}
+	if (r == CPNS_PROCA_IGNORE) {
+		if (x->srv.state == CPNS_PROCA_SRV_IDLE) {
+			unsigned int i;
+
+			for (i = 0; i < CPNSD_MAX_PROCA; i++)
+				if (d->pa[i] == x)
+					cpnsd_proca_free(d, i);
+		}
+		return;
+	}
+	x->t_last = now;
+	/* the reply goes where this datagram came from (2.1) */
+	memcpy(&x->addr, d->cur_addr, sizeof(x->addr));
+	x->addr_len = d->cur_addr_len;
+	if (out && out_len) {
+		if (r != CPNS_PROCA_ABORT ||
+		    cpns_hs_limiter_allow(&d->limiter, d->cur_addr,
+					  d->cur_addr_len, d->now_ms))
+			cpnsd_send(d, peer, out, out_len);
+	}
+	if (r == CPNS_PROCA_ABORT || r == CPNS_PROCA_FAILED ||
+	    r == CPNS_PROCA_DONE)
+		cpnsd_proca_log(d, x);
+}
+
+static void cpnsd_proca_tick(struct cpnsd *d)
+{
+	uint64_t now = cpnsd_unix_now();
+	unsigned int i;
+
+	for (i = 0; i < CPNSD_MAX_PROCA; i++) {
+		struct cpnsd_proca *x = d->pa[i];
+
+		if (!x)
+			continue;
+		if (cpns_proca_srv_tick(&x->srv, now))
+			cpnsd_proca_log(d, x);
+		/* keep the cached replies for duplicates, then forget */
+		if (x->ended && now - x->t_last >= CPNSD_PROCA_KEEP_S)
+			cpnsd_proca_free(d, i);
+		else if (!x->ended && now - x->t_last >= 2 * CPNSD_PROCA_KEEP_S)
+			cpnsd_proca_free(d, i);
+	}
+}
+
+/* ---- procedure B ------------------------------------------------------ */
+
+static int cpnsd_lookup(void *ctx, const struct cpns_hs_key_req *req,
+			struct cpns_hs_key *key)
+{
+	struct cpnsd *d = ctx;
+	struct cpns_node_gens g;
+	struct cpns_err err = { 0 };
+	uint8_t k[CPNS_KEY_LEN], lk[CPNS_ID_LEN + 16];
+	size_t ll;
+	uint64_t expiry;
+	uint32_t kid;
+	int r;
+
+	/* 10 AUTH_FAILED per (INITIATOR_ID, IP) per 10 min: drop m1 */
+	memcpy(lk, req->initiator_id, CPNS_ID_LEN);
+	ll = CPNS_ID_LEN + cpnsd_ip_key(d->cur_addr, lk + CPNS_ID_LEN);
+	if (cpnsd_rate_hit(&d->authfail, lk, ll, d->now_ms, 600000, 10 - 1,
+			   false))
+		return CPNS_HS_LOOKUP_DROP;
+	if (req->psk_kind != CPNS_HS_KIND_EUKEY)
+		return CPNS_REASON_NOT_AUTHORIZED;
+	r = cpns_reg_eukey_lookup(d->reg, req->initiator_id, cpnsd_unix_now(),
+				  &kid, k, &expiry);
+	if (r == -ENOENT)
+		return CPNS_REASON_NOT_AUTHORIZED;
+	if (r < 0)
+		return CPNS_REASON_INTERNAL_ERROR;
+	if (kid != req->kid) {
+		cpns_wipe(k, sizeof(k));
+		return CPNS_REASON_UNKNOWN_KEY;
+	}
+	memcpy(key->k, k, sizeof(k));
+	cpns_wipe(k, sizeof(k));
+	key->require_dhe = d->o.require_dhe;
+	key->last_gen = (uint8_t)cpnsd_last_gen(d, req->initiator_id, 0);
+	if (!cpns_node_gens(d->nl, d->o.id, req->initiator_id, &g, &err)) {
+		memcpy(key->held, g.gen, g.n);
+		key->n_held = g.n;
+	}
+	return 0;
+}
+
+static void cpnsd_hs_log(struct cpnsd *d, int verdict,
+			 const struct cpns_hs_actions *act, const char *extra)
+{
+	char id[CPNS_ID_STRLEN], addr[CPNS_ADDR_STRLEN];
+
+	cpns_id_format(act->peer_id, id);
+	cpnsd_addr_str(d->cur_addr, d->cur_addr_len, addr, sizeof(addr));
+	if (verdict == CPNS_HS_COMPLETE)
+		syslog(LOG_INFO,
+		       "procedure B: gw %s from %s: generation %u suite %u kid %" PRIu32 " installed%s",
+		       id, addr, act->install.generation, act->install.suite,
+		       act->install.kid, extra ? extra : "");
+	else
+		syslog(LOG_NOTICE, "procedure B: gw %s from %s: failed (%s%s)",
+		       id, addr,
+		       act->peer_abort ? "Abort from the GW: " : "",
+		       act->peer_abort ? cpns_reason_name(act->peer_abort) :
+		       act->reason ? cpns_reason_name(act->reason) : "timeout");
+}
+
+static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
+			   const uint8_t *msg, size_t len)
+{
+	struct cpns_hs_meta meta = {
+		.prot = rx->info.suite ? CPNS_PROT_PROTECTED : CPNS_PROT_SUITE0,
+		.src = rx->src,
+		.dst = rx->info.dst_id,
+		.addr = d->cur_addr,
+		.addr_len = d->cur_addr_len,
+		.now_ms = d->now_ms,
+	};
+	struct cpns_hs_actions act;
+	struct cpns_err err = { 0 };
+	uint8_t ipk[16], lk[CPNS_ID_LEN + 16];
+	size_t ipl = cpnsd_ip_key(d->cur_addr, ipk);
+	int v;
+
+	/* 20 m1 per second per source IP address: drop silently */
+	if (msg[0] == CPNS_MSG_CONNECT_REQUEST && ipl &&
+	    cpnsd_rate_hit(&d->m1_ip, ipk, ipl, d->now_ms, 1000, 20, true))
+		return;
+	memset(&act, 0, sizeof(act));
+	v = cpns_hs_resp_recv(d->hs, msg, len, &meta, &act);
+	if (act.assigned_generation)
+		cpnsd_last_gen(d, act.peer_id, act.assigned_generation);
+	if (act.install_valid) {
+		int r = 0;
+
+		/* address learning at S (2.1): the m3 datagram's source */
+		if (d->cur_addr_len)
+			r = cpns_node_peer_set(d->nl, act.install.peer_id,
+					       (const struct sockaddr *)d->cur_addr,
+					       true, false, &err);
+		if (!r)
+			r = cpns_node_install(d->nl, &act.install, &err);
+		if (r < 0) {
+			char id[CPNS_ID_STRLEN];
+
+			cpns_id_format(act.install.peer_id, id);
+			syslog(LOG_ERR,
+			       "procedure B: gw %s: install failed: %s", id,
+			       err.msg);
+			cpns_hs_actions_wipe(&act);
+			return;	/* no m4: the GW times out, nothing half-done */
+		}
+	}
+	if (act.send_valid && act.send.prot == CPNS_PROT_SUITE0)
+		cpnsd_send(d, rx->src, act.send.msg, act.send.len);
+	if (v == CPNS_HS_COMPLETE) {
+		cpnsd_hs_log(d, v, &act, NULL);
+	} else if (v == CPNS_HS_FAILED) {
+		if (act.reason == CPNS_REASON_AUTH_FAILED) {
+			memcpy(lk, act.peer_id, CPNS_ID_LEN);
+			memcpy(lk + CPNS_ID_LEN, ipk, ipl);
+			cpnsd_rate_hit(&d->authfail, lk, CPNS_ID_LEN + ipl,
+				       d->now_ms, 600000, 10, true);
+		}
+		cpnsd_hs_log(d, v, &act, NULL);
+	}
+	cpns_hs_actions_wipe(&act);
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+static void cpnsd_handle(struct cpnsd *d)
+{
+	uint8_t buf[CPNS_MSG_MAX_LEN];
+	struct cpns_hsock_rx rx;
+	ssize_t n;
+
+	for (;;) {
+		n = cpns_hsock_recv(d->hfd, buf, sizeof(buf), &rx);
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return;
+		if (n == -EMSGSIZE || n == -EINTR)
+			continue;
+		if (n < 0) {
+			syslog(LOG_ERR, "handshake socket: %s", strerror((int)-n));
+			return;
+		}
+		/* msg_type, then the XID TLV (type 1, length 8) first */
+		if (n < CPNS_MSG_MIN_LEN || buf[1] || buf[2] != 1 || buf[3] ||
+		    buf[4] != CPNS_XID_LEN)
+			continue;
+		d->now_ms = cpns_node_now_ms();
+		d->cur_addr = (const struct sockaddr_storage *)&rx.info.endpoint;
+		d->cur_addr_len = rx.addr_len;
+		switch (buf[0]) {
+		case CPNS_MSG_KEY_REQUEST1:
+		case CPNS_MSG_KEY_REQUEST2:
+		case CPNS_MSG_KEY_CONFIRM:
+			if (!rx.info.suite)
+				cpnsd_proca_input(d, rx.src, buf + 5, buf,
+						  (size_t)n);
+			break;
+		case CPNS_MSG_ABORT:
+		case CPNS_MSG_ACK:
+			if (!rx.info.suite &&
+			    cpnsd_proca_find(d, rx.src, buf + 5)) {
+				cpnsd_proca_input(d, rx.src, buf + 5, buf,
+						  (size_t)n);
+				break;
+			}
+			cpnsd_hs_input(d, &rx, buf, (size_t)n);
+			break;
+		default:
+			cpnsd_hs_input(d, &rx, buf, (size_t)n);
+			break;
+		}
+	}
+}
+
+static int cpnsd_load_secret(struct cpnsd *d)
+{
+	struct cpns_err err = { 0 };
+	uint8_t s[32];
+
+	if (cpnsd_key_ensure(d->o.secret, "server secret") < 0)
+		return -EIO;
+	if (cpns_key_read(d->o.secret, 0, s, &err) < 0) {
+		syslog(LOG_ERR, "server secret: %s", err.msg);
+		return err.code;
+	}
+	memcpy(d->pa_cfg.server_secret, s, sizeof(s));
+	cpns_wipe(s, sizeof(s));
+	return 0;
+}
+
+static void cpnsd_reload(struct cpnsd *d)
+{
+	struct cpns_reg *reg;
+	uint8_t old[32];
+
+	memcpy(old, d->pa_cfg.server_secret, sizeof(old));
+	if (cpnsd_open_registry(&d->o, &reg) < 0) {
+		syslog(LOG_ERR, "reload failed; keeping the running configuration");
+		return;
+	}
+	if (cpnsd_load_secret(d) < 0) {
+		memcpy(d->pa_cfg.server_secret, old, sizeof(old));
+		cpns_reg_close(reg);
+		syslog(LOG_ERR, "reload failed; keeping the running configuration");
+		return;
+	}
+	cpns_wipe(old, sizeof(old));
+	cpns_reg_close(d->reg);
+	d->reg = reg;
+	d->pa_cfg.ctx = reg;
+	syslog(LOG_NOTICE, "reloaded");
+}
+
+static int cpnsd_run(struct cpnsd *d)
+{
+	struct cpns_hs_resp_cfg hc = { 0 };
+	struct cpns_err err = { 0 };
+	char id[CPNS_ID_STRLEN];
+	uint64_t next_tick = 0;
+	sigset_t mask;
+	int r, status = 1;
+	bool stop = false;
+
+	if (!d->o.has_id) {
+		fprintf(stderr, "cpnsd: the server entity ID is required (-i ID)\n");
+		return 1;
+	}
+	if (cpnsd_open_registry(&d->o, &d->reg) < 0)
+		return 1;
+	d->pa_cfg.ctx = d->reg;
+	d->pa_cfg.ops = &cpns_reg_proca_ops;
+	memcpy(d->pa_cfg.server_id, d->o.id, CPNS_ID_LEN);
+	d->pa_cfg.log2n = d->o.log2n;
+	d->pa_cfg.eukey_lifetime = CPNS_PROCA_EUKEY_LIFETIME;
+	if (cpnsd_load_secret(d) < 0)
+		goto out_reg;
+
+	r = cpns_nl_open(&d->nl, &err);
+	if (!r && d->o.port)
+		r = cpns_node_set_port(d->nl, (uint16_t)d->o.port, &err);
+	if (!r)
+		r = cpns_node_id_add(d->nl, d->o.id, &err);
+	if (r < 0) {
+		syslog(LOG_ERR, "netlink: %s", err.msg);
+		goto out_nl;
+	}
+	if (cpns_hsock_open(d->o.id, &d->hfd, &err) < 0) {
+		syslog(LOG_ERR, "%s", err.msg);
+		goto out_nl;
+	}
+
+	memcpy(hc.local_id, d->o.id, CPNS_ID_LEN);
+	hc.suites[0] = CPNS_SUITE_AES256GCM;
+	hc.suites[1] = CPNS_SUITE_CHACHA20POLY1305;
+	hc.n_suites = 2;
+	hc.lookup = cpnsd_lookup;
+	hc.lookup_ctx = d;
+	hc.limiter = &d->limiter;
+	d->hs = cpns_hs_resp_new(&hc);
+	if (!d->hs) {
+		syslog(LOG_ERR, "out of memory");
+		goto out_sock;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	d->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sfd < 0) {
+		syslog(LOG_ERR, "signalfd: %m");
+		goto out_hs;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	cpns_id_format(d->o.id, id);
+	syslog(LOG_INFO, "serving %s (procedures A and B), registry %s", id,
+	       d->o.registry);
+	while (!stop) {
+		struct pollfd pfd[2] = {
+			{ .fd = d->hfd, .events = POLLIN },
+			{ .fd = d->sfd, .events = POLLIN },
+		};
+		uint64_t now = cpns_node_now_ms(), dl, wait;
+
+		if (now >= next_tick) {
+			cpnsd_proca_tick(d);
+			next_tick = now + 1000;
+		}
+		dl = cpns_hs_resp_next_deadline(d->hs);
+		if (dl && dl <= now) {
+			cpns_hs_resp_expire(d->hs, now);
+			dl = cpns_hs_resp_next_deadline(d->hs);
+		}
+		wait = next_tick - now;
+		if (dl && dl > now && dl - now < wait)
+			wait = dl - now;
+		r = poll(pfd, 2, (int)wait);
+		if (r < 0 && errno != EINTR) {
+			syslog(LOG_ERR, "poll: %m");
+			break;
+		}
+		if (r <= 0)
+			continue;
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP)
+					cpnsd_reload(d);
+				else
+					stop = true;
+			}
+		}
+		if (pfd[0].revents & POLLIN)
+			cpnsd_handle(d);
+	}
+	syslog(LOG_INFO, "exiting");
+	status = 0;
+	close(d->sfd);
+out_hs:
+	cpns_hs_resp_free(d->hs);
+out_sock:
+	close(d->hfd);
+out_nl:
+	cpns_nl_close(d->nl);
+	for (unsigned int i = 0; i < CPNSD_MAX_PROCA; i++)
+		if (d->pa[i])
+			cpnsd_proca_free(d, i);
+	cpns_wipe(d->pa_cfg.server_secret, sizeof(d->pa_cfg.server_secret));
+out_reg:
+	cpns_reg_close(d->reg);
+	return status;
+}
+
+/* ---- administration --------------------------------------------------- */
+
+static int cpnsd_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cpnsd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", cpnsd_usage_text);
+	return 1;
+}
+
+static int cpnsd_user_print(void *ctx, const struct cpns_reg_user *u)
+{
+	(void)ctx;
+	printf("%.*s%s%s\n", (int)u->uid_len, (const char *)u->uid,
+	       u->has_verifier ? "" : " no-password",
+	       u->disabled ? " disabled" : "");
+	return 0;
+}
+
+static int cpnsd_entity_print(void *ctx, const struct cpns_reg_entity *e)
+{
+	char id[CPNS_ID_STRLEN];
+
+	(void)ctx;
+	cpns_id_format(e->id, id);
+	printf("%s %s owner %.*s", id, e->kind == CPNS_REG_KIND_GW ? "gw" : "pne",
+	       e->has_owner ? (int)e->owner_len : 1,
+	       e->has_owner ? (const char *)e->owner : "-");
+	if (e->active_kid)
+		printf(" kid %" PRIu32 " expiry %" PRIu64, e->active_kid,
+		       e->active_expiry);
+	else
+		printf(" kid none");
+	if (e->pending)
+		printf(" pending");
+	printf("\n");
+	return 0;
+}
+
+static int cpnsd_set_password(struct cpns_reg *reg, const char *uid,
+			      const char *spec, unsigned int log2n)
+{
+	uint8_t pw[CPNS_PROCA_PASSWORD_MAX];
+	struct cpns_err err = { 0 };
+	size_t len;
+	int r;
+
+	if (cpns_password_read(spec, pw, sizeof(pw), &len, &err) < 0) {
+		fprintf(stderr, "cpnsd: %s\n", err.msg);
+		return 1;
+	}
+	r = cpns_reg_user_set_password(reg, (const uint8_t *)uid, strlen(uid),
+				       pw, len, log2n, NULL, cpnsd_unix_now(),
+				       &err);
+	cpns_wipe(pw, sizeof(pw));
+	if (r < 0) {
+		fprintf(stderr, "cpnsd: %s\n", err.msg);
+		return 2;
+	}
+	return 0;
+}
+
+static int cpnsd_admin(struct cpnsd_opts *o, int argc, char **argv)
+{
+	struct cpns_err err = { 0 };
+	struct cpns_reg *reg;
+	const char *obj = argv[0], *cmd = argc > 1 ? argv[1] : "list";
+	uint64_t now = cpnsd_unix_now();
+	int r = 0, status = 0;
+
+	if (strcmp(obj, "user") && strcmp(obj, "entity") && strcmp(obj, "audit"))
+		return cpnsd_usage("unknown object \"%s\"", obj);
+	if (!strcmp(obj, "user")) {
+		if (strcmp(cmd, "list") && argc < 3)
+			return cpnsd_usage("user %s: missing USERID", cmd);
+		if (argc > 2 && (strlen(argv[2]) == 0 ||
+				 strlen(argv[2]) > CPNS_USER_ID_MAX))
+			return cpnsd_usage("invalid USERID (1-%d bytes)",
+					   CPNS_USER_ID_MAX);
+		if (!strcmp(cmd, "add") &&
+		    !(argc == 3 || (argc == 5 && !strcmp(argv[3], "password-file"))))
+			return cpnsd_usage("user add USERID [password-file SPEC]");
+		if (!strcmp(cmd, "passwd") &&
+		    !(argc == 5 && !strcmp(argv[3], "password-file")))
+			return cpnsd_usage("user passwd USERID password-file SPEC (passwords are never taken from the command line)");
+		if (strcmp(cmd, "add") && strcmp(cmd, "passwd") &&
+		    strcmp(cmd, "del") && strcmp(cmd, "list") &&
+		    strcmp(cmd, "disable") && strcmp(cmd, "enable"))
+			return cpnsd_usage("user: unknown command \"%s\"", cmd);
+	} else if (!strcmp(obj, "entity")) {
+		if (!strcmp(cmd, "revoke") && argc != 3)
+			return cpnsd_usage("entity revoke ID");
+		if (strcmp(cmd, "revoke") && strcmp(cmd, "list"))
+			return cpnsd_usage("entity: unknown command \"%s\"", cmd);
+	}
+
+	/* the first command on a new state directory creates it */
+	openlog("cpnsd", LOG_PERROR, LOG_DAEMON);
+	if (cpnsd_open_registry(o, &reg) < 0)
+		return 2;
+	if (!strcmp(obj, "audit")) {
+		r = cpns_reg_audit_count(reg, argc > 1 ? argv[1] : NULL);
+		if (r >= 0)
+			printf("%d\n", r);
+	} else if (!strcmp(obj, "entity") && !strcmp(cmd, "list")) {
+		r = cpns_reg_entity_list(reg, cpnsd_entity_print, NULL, &err);
+	} else if (!strcmp(obj, "entity")) {
+		uint8_t id[CPNS_ID_LEN];
+
+		if (cpns_id_parse(argv[2], id, CPNS_ID_VALID) < 0) {
+			cpns_reg_close(reg);
+			return cpnsd_usage("invalid entity ID \"%s\"", argv[2]);
+		}
+		r = cpns_reg_entity_revoke(reg, id, now, &err);
+	} else if (!strcmp(cmd, "list")) {
+		r = cpns_reg_user_list(reg, cpnsd_user_print, NULL, &err);
+	} else if (!strcmp(cmd, "add")) {
+		r = cpns_reg_user_add(reg, (const uint8_t *)argv[2],
+				      strlen(argv[2]), now, &err);
+		if (!r && argc == 5)
+			status = cpnsd_set_password(reg, argv[2], argv[4],
+						    o->log2n);
+	} else if (!strcmp(cmd, "passwd")) {
+		status = cpnsd_set_password(reg, argv[2], argv[4], o->log2n);
+	} else if (!strcmp(cmd, "del")) {
+		r = cpns_reg_user_remove(reg, (const uint8_t *)argv[2],
+					 strlen(argv[2]), now, &err);
+	} else {
+		r = cpns_reg_user_disable(reg, (const uint8_t *)argv[2],
+					  strlen(argv[2]),
+					  !strcmp(cmd, "disable"), now, &err);
+	}
+	if (r < 0) {
+		fprintf(stderr, "cpnsd: %s\n",
+			err.msg[0] ? err.msg : strerror(-r));
+		status = 2;
+	}
+	cpns_reg_close(reg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "id", required_argument, NULL, 'i' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "registry", required_argument, NULL, 'r' },
+		{ "kek", required_argument, NULL, 'k' },
+		{ "secret", required_argument, NULL, 'S' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "require-dhe", no_argument, NULL, 'D' },
+		{ "log2n", required_argument, NULL, 'L' },
+		{ "stderr", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct cpnsd d;
+	struct cpns_err err = { 0 };
+	char *end;
+	int c;
+
+	d.o.log2n = 15;
+	d.hfd = d.sfd = -1;
+	while ((c = getopt_long(argc, argv, "+i:s:r:k:P:n:eh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (cpns_id_parse(optarg, d.o.id, CPNS_ID_VALID) < 0)
+				return cpnsd_usage("invalid entity ID \"%s\"", optarg);
+			d.o.has_id = true;
+			break;
+		case 's':
+			d.o.state_dir = optarg;
+			break;
+		case 'r':
+			d.o.registry = optarg;
+			break;
+		case 'k':
+			d.o.kek = optarg;
+			break;
+		case 'S':
+			d.o.secret = optarg;
+			break;
+		case 'P':
+			d.o.port = strtoul(optarg, &end, 10);
+			if (*end || !d.o.port || d.o.port > 65535)
+				return cpnsd_usage("invalid port \"%s\"", optarg);
+			break;
+		case 'n':
+			d.o.netns = optarg;
+			break;
+		case 'D':
+			d.o.require_dhe = true;
+			break;
+		case 'L':
+			d.o.log2n = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || (d.o.log2n != 15 && d.o.log2n != 16))
+				return cpnsd_usage("log2n must be 15 or 16");
+			break;
+		case 'e':
+			d.o.log_stderr = true;
+			break;
+		case 'h':
+			fputs(cpnsd_usage_text, stdout);
+			return 0;
+		default:
+			fputs(cpnsd_usage_text, stderr);
+			return 1;
+		}
+	}
+	if (!d.o.state_dir)
+		d.o.state_dir = CPNSD_STATE_DIR;
+	if (!d.o.registry)
+		d.o.registry = cpnsd_path(d.o.state_dir, "registry.db");
+	if (!d.o.kek)
+		d.o.kek = cpnsd_path(d.o.state_dir, "kek");
+	if (!d.o.secret)
+		d.o.secret = cpnsd_path(d.o.state_dir, "server-secret");
+	umask(077);
+	if (d.o.netns && cpns_netns_enter(d.o.netns, &err) < 0) {
+		fprintf(stderr, "cpnsd: %s\n", err.msg);
+		return 2;
+	}
+	if (optind < argc)
+		return cpnsd_admin(&d.o, argc - optind, argv + optind);
+	openlog("cpnsd", LOG_PID | (d.o.log_stderr ? LOG_PERROR : 0),
+		LOG_DAEMON);
+	return cpnsd_run(&d);
+}
