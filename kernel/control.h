@@ -145,6 +145,8 @@ struct cpns_dest_conf {
  *	that could; atomic
  * @stats_base: namespace counters at the last STATS_RESET; under
  *	cpns_net.lock
+ * @nosess_seed: random seed of the @nosess hash, so that nobody can pick
+ *	pairs that evict a given pair; constant
  * @nosess_lock: protects @nosess
  * @nosess: rate limiter of NO_SESSION notifications, hashed by pair: the
  *	last time (ms) a notification was sent for a pair in the bucket and
@@ -166,6 +168,7 @@ struct cpns_ctl {
 	bool			dying;
 	atomic_t		ntf_lost;
 	u64			stats_base[__CPNS_STAT_MAX];
+	u32			nosess_seed;
 	spinlock_t		nosess_lock;	/* protects @nosess */
 	struct {
 		u64	last;

@@ -1061,7 +1061,7 @@ static bool cpns_nosess_allow(struct cpns_net *cn, const struct cpns_rec *rec)
 {
 	struct cpns_ctl *ctl = &cn->ctl;
 	u32 tag = jhash(rec->src, CPNS_ID_LEN,
-			jhash(rec->dst, CPNS_ID_LEN, 0));
+			jhash(rec->dst, CPNS_ID_LEN, ctl->nosess_seed));
 	unsigned int b = tag % ARRAY_SIZE(ctl->nosess);
 	u64 now = cpns_now();
 	bool allow;

@@ -18,11 +18,16 @@
  * in process context and frees the generation after an RCU grace period,
  * because packet-path readers that found it may still be using it.
  *
- * Memory of an idle generation: struct cpns_gen (dominated by the receive
- * direction's two 2048-bit replay windows and 32 key slots), plus the
- * keys derived ahead - tx epochs 0 and 1, rx epochs 0, 1 and 2 - each an
- * AEAD transform; and 128 bytes of struct cpns_pair per pair.
+ * Memory of an idle generation: struct cpns_gen, 1640 bytes on x86-64 (a
+ * 2 KiB slab object; the receive direction's two 2048-bit replay windows
+ * and 32 key slots are most of it), plus the keys derived ahead - tx
+ * epochs 0 and 1, rx epochs 0, 1 and 2 - each an AEAD transform; and a
+ * 176-byte struct cpns_pair per pair. The transforms dominate: measured
+ * as slab growth over 2000 idle generations on the Debian 6.1 kernel,
+ * about 30 KB per AES-256-GCM generation and 4 KB per ChaCha20-Poly1305
+ * one (selftests/cpns/netlink_test.c logs it).
  */
+#include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -805,6 +810,7 @@ int cpns_ctl_net_init(struct cpns_net *cn)
 	INIT_DELAYED_WORK(&ctl->cleanup, cpns_cleanup_work);
 	atomic_set(&ctl->ntf_lost, 0);
 	spin_lock_init(&ctl->nosess_lock);
+	ctl->nosess_seed = get_random_u32();
 	err = cpns_dest_tables_init(cn);
 	if (err)
 		return err;
