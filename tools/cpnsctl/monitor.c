@@ -151,8 +151,16 @@ int cpnsctl_do_monitor(struct cpnsctl *c, int argc, char **argv)
 			status = CPNSCTL_EXIT_KERNEL;
 			break;
 		}
-		if (pfd[1].revents)
+		if (pfd[1].revents) {
+			struct signalfd_siginfo si;
+
+			/* Consume the signal: left pending, it would kill
+			 * us once it is unblocked below.
+			 */
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				status = CPNSCTL_EXIT_KERNEL;
 			break;
+		}
 		if (!pfd[0].revents)
 			continue;
 		ret = cpns_nl_events_read(nl, cpnsctl_monitor_event, c, &err);
