@@ -31,6 +31,9 @@ fuzz:
 bench:
 	scripts/bench.sh
 
+demo:
+	scripts/demo.sh
+
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
@@ -40,4 +43,4 @@ clean:
 	-$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools deps check fuzz bench install clean
+.PHONY: all module tools deps check fuzz bench demo install clean
