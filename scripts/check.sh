@@ -13,7 +13,7 @@ cd "$top"
 export CPNS_SHARED=${CPNS_SHARED:-$top/../shared}
 b=$top/build
 res=$b/results
-rm -rf "$res"
+rm -rf "$res" "$b/vm-stock" "$b/vm-debug"
 mkdir -p "$res"
 t0=$(date +%s)
 say() { echo "check: [$(($(date +%s) - t0))s] $*" >&2; }
@@ -41,13 +41,12 @@ tap_step() { # NAME COMMAND...: TAP of COMMAND to $res/NAME.tap
 	taps+=("$res/$name.tap")
 }
 
-# --- host: library tests and a short fuzz run --------------------------------
-say "host tests"
-tap_step host make -s -C tools check CPNS_VECTORS="$CPNS_SHARED/vectors"
-say "fuzz smoke run"
-tap_step fuzz make -s -C tools fuzz-check
+# --- host: build, library tests ------------------------------------------------
+say "tools and host tests"
+tap_step host make -s -j2 -C tools check CPNS_VECTORS="$CPNS_SHARED/vectors"
+make -s -j2 -C tools/bench >/dev/null 2>&1 || true
 
-# --- kernels ---------------------------------------------------------------------
+# --- kernels: build everything, then run both VMs at once -------------------------
 stock_ver=
 for v in $(ls -1 /boot | sed -n 's/^vmlinuz-//p' | sort -rV); do
 	if [ -d "/lib/modules/$v/build" ]; then stock_ver=$v; break; fi
@@ -66,28 +65,15 @@ if [ -z "$ksft_inc" ]; then
 	ksft_inc=$(tools/testing/vm/kselftest-headers.sh)
 fi
 
-say "selftests"
+say "selftests and modules"
 if ! make -s -C selftests KSFT_INC="$ksft_inc" >"$res/selftests-build.log" 2>&1; then
 	cat "$res/selftests-build.log" >&2
 	fail_case selftests-build "selftests build"
 fi
-
-run_vm() { # NAME KERNEL MODDIR VM-ARGS...
-	local name=$1 kernel=$2 moddir=$3
-	shift 3
-	tools/testing/vm/run.sh --kernel "$kernel" --name "$name" --out "$b/vm-$name" \
-		--share "$top" --share "$CPNS_SHARED" --plan tools/testing/vm/plan.sh "$@" -- "$name" "$top" "$moddir"
-	taps+=("$b/vm-$name/vm.tap")
-	for f in "$b/vm-$name"/selftests/*.tap "$b/vm-$name"/kmemleak.tap "$b/vm-$name"/kunit.log; do
-		[ -f "$f" ] && taps+=("$f")
-	done
-}
-
+run_stock=
 if [ -n "$stock_ver" ]; then
-	say "stock kernel $stock_ver: module"
 	if scripts/build-module.sh "/lib/modules/$stock_ver/build" "$b/stock/mod" >"$res/stock-build.log" 2>&1; then
-		say "stock kernel $stock_ver: VM"
-		run_vm stock "/boot/vmlinuz-$stock_ver" "$b/stock" --modules "$stock_ver" --timeout 900
+		run_stock=1
 	else
 		cat "$res/stock-build.log" >&2
 		fail_case stock-build "module builds for $stock_ver"
@@ -95,18 +81,49 @@ if [ -n "$stock_ver" ]; then
 else
 	fail_case stock-kernel "a Debian kernel with headers is installed"
 fi
-
+run_debug=
 if [ -n "$kdbg" ]; then
-	say "debug kernel: modules"
 	if scripts/build-module.sh "$kdbg/obj" "$b/debug/mod" >"$res/debug-build.log" 2>&1 &&
 	   scripts/build-module.sh "$kdbg/obj" "$b/debug/mod-kunit" kunit >>"$res/debug-build.log" 2>&1; then
-		say "debug kernel: VM"
-		run_vm debug "$kdbg/bzImage" "$b/debug" --timeout 1800 --mem 3072
+		run_debug=1
 	else
 		cat "$res/debug-build.log" >&2
 		fail_case debug-build "module builds for the debug kernel"
 	fi
 fi
+
+vm() { # NAME KERNEL MODDIR VM-ARGS...
+	local name=$1 kernel=$2 moddir=$3
+	shift 3
+	tools/testing/vm/run.sh --kernel "$kernel" --name "$name" --out "$b/vm-$name" \
+		--share "$top" --share "$CPNS_SHARED" --plan tools/testing/vm/plan.sh "$@" \
+		-- "$name" "$top" "$moddir" 2>"$res/vm-$name.log"
+}
+
+# The guests mostly keep one vCPU busy, so the two VMs and the fuzz run
+# share the two cores well.
+pids=()
+if [ -n "$run_debug" ]; then
+	say "debug kernel VM (KUnit, kselftests, kmemleak)"
+	vm debug "$kdbg/bzImage" "$b/debug" --timeout 2400 --mem 3072 &
+	pids+=($!)
+fi
+if [ -n "$run_stock" ]; then
+	say "stock kernel $stock_ver VM (kselftests)"
+	vm stock "/boot/vmlinuz-$stock_ver" "$b/stock" --modules "$stock_ver" --timeout 1800 &
+	pids+=($!)
+fi
+say "fuzz smoke run"
+tap_step fuzz make -s -C tools fuzz-check FUZZ_CHECK_SECONDS=5
+for p in "${pids[@]}"; do wait "$p"; done
+for name in stock debug; do
+	[ -f "$res/vm-$name.log" ] && cat "$res/vm-$name.log" >&2
+	[ -f "$b/vm-$name/vm.tap" ] || continue
+	taps+=("$b/vm-$name/vm.tap")
+	for f in "$b/vm-$name"/selftests/*.tap "$b/vm-$name"/kmemleak.tap "$b/vm-$name"/kunit.log; do
+		[ -f "$f" ] && taps+=("$f")
+	done
+done
 
 say "done"
 tools/testing/tap-count.py "${taps[@]}"

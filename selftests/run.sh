@@ -29,8 +29,10 @@ rc=0
 for t in "${tests[@]}"; do
 	n=$(basename "$t"); n=${n%.sh}
 	echo "selftests: $n"
+	t0=$(date +%s)
 	timeout -k 5 "${CPNS_TEST_TIMEOUT:-300}" "$t" >"$outdir/$n.tap" 2>&1
 	r=$?
+	echo "selftests: $n: status $r in $(($(date +%s) - t0)) s"
 	sed "s/^/  $n: /" "$outdir/$n.tap"
 	# A program that printed no TAP result still counts, by its status.
 	if ! grep -qE '^(not )?ok [0-9]+' "$outdir/$n.tap"; then

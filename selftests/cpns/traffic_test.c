@@ -14,6 +14,7 @@
 #include <netinet/ip.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -378,9 +379,11 @@ TEST_F(traffic, reordered_delivered_once)
 }
 
 /* Traffic in both directions from a child while the namespace of B goes
- * away and the module is asked to unload.
+ * away and the module is asked to unload. The child sends for a fixed
+ * time rather than a fixed count, so the deletion lands mid-traffic on a
+ * fast machine and the test stays bounded on a debug kernel under TCG.
  */
-TEST_F(traffic, netns_delete_and_rmmod_with_traffic)
+TEST_F_TIMEOUT(traffic, netns_delete_and_rmmod_with_traffic, 180)
 {
 	char buf[64];
 	pid_t pid;
@@ -393,14 +396,16 @@ TEST_F(traffic, netns_delete_and_rmmod_with_traffic)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int i;
+		struct timespec t0, t;
 
-		for (i = 0; i < 3000; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
 			cpns_sendto(self->fa, "load", 4, self->b, PORT_B,
 				    MSG_DONTWAIT);
 			cpns_sendto(self->fb, "back", 4, self->a, PORT_A,
 				    MSG_DONTWAIT);
-		}
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while (t.tv_sec - t0.tv_sec < 2);
 		_exit(0);
 	}
 	usleep(50000);
