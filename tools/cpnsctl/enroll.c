@@ -128,13 +128,11 @@ int cpnsctl_enrolment_write(const char *dir, const struct cpnsctl_enrolment *e,
 {
 	char sid[CPNS_ID_STRLEN], lid[CPNS_ID_STRLEN], ep[CPNS_ADDR_STRLEN];
 	char text[512], hex[2 * CPNS_KEY_LEN + 1];
-	char *path = cpnsctl_enrolment_path(dir, e->server), *tmp = NULL;
-	int fd, dfd, len, ret = 0, i;
+	char *path = cpnsctl_enrolment_path(dir, e->server);
+	int len, ret, i;
 
-	if (!path || asprintf(&tmp, "%s.tmp%ld", path, (long)getpid()) < 0) {
-		free(path);
+	if (!path)
 		return cpns_err_set(err, -ENOMEM, "out of memory");
-	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		ret = cpns_err_set(err, -errno, "%s: %s", dir, strerror(errno));
 		goto out;
@@ -151,31 +149,12 @@ int cpnsctl_enrolment_write(const char *dir, const struct cpnsctl_enrolment *e,
 		       "\nexpiry %" PRIu64 "\neukey %s\n",
 		       sid, lid, ep, e->kid, e->expiry, hex);
 	cpns_wipe(hex, sizeof(hex));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
-		ret = cpns_err_set(err, -errno, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (write(fd, text, (size_t)len) != len || fsync(fd) < 0)
-		ret = -errno ?: -EIO;
-	if (close(fd) < 0 && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret) {
-		unlink(tmp);
-		cpns_err_set(err, ret, "%s: %s", path, strerror(-ret));
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-out:
+	if (len < 0 || (size_t)len >= sizeof(text))
+		ret = cpns_err_set(err, -EOVERFLOW, "%s: entry too long", path);
+	else
+		ret = cpns_secret_write(path, text, (size_t)len, err);
 	cpns_wipe(text, sizeof(text));
-	free(tmp);
+out:
 	free(path);
 	return ret;
 }

@@ -184,30 +184,26 @@ static int cpns_write_all(int fd, const char *buf, size_t len)
 }
 
 /**
- * cpns_key_write() - write a key file atomically with mode 0600
+ * cpns_secret_write() - write a file holding secrets, atomically, mode 0600
  * @path: destination; replaced if it exists
- * @key: the key
+ * @buf: contents
+ * @len: length of @buf
  * @err: error message, or NULL
  *
- * The key goes to a new file beside @path (O_EXCL, O_NOFOLLOW, 0600),
+ * The bytes go to a new file beside @path (O_EXCL, O_NOFOLLOW, 0600),
  * which is fsync'ed and renamed over @path; the directory is synced too.
+ * On failure @path is unchanged and the temporary file is gone.
  *
  * Return: 0 or a negative errno.
  */
-int cpns_key_write(const char *path, const uint8_t key[CPNS_KEY_LEN],
-		   struct cpns_err *err)
+int cpns_secret_write(const char *path, const void *buf, size_t len,
+		      struct cpns_err *err)
 {
-	static const char hex[] = "0123456789abcdef";
-	char text[CPNS_KEY_HEXLEN + 1], *tmp = NULL, *dcopy = NULL;
-	int fd = -1, dfd, ret, i;
+	char *tmp = NULL, *dcopy = NULL;
+	int fd, dfd, ret;
 
 	if (asprintf(&tmp, "%s.tmp%ld", path, (long)getpid()) < 0)
 		return cpns_err_set(err, -ENOMEM, "%s: out of memory", path);
-	for (i = 0; i < CPNS_KEY_LEN; i++) {
-		text[2 * i] = hex[key[i] >> 4];
-		text[2 * i + 1] = hex[key[i] & 0xf];
-	}
-	text[CPNS_KEY_HEXLEN] = '\n';
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
 	if (fd < 0) {
@@ -215,7 +211,7 @@ int cpns_key_write(const char *path, const uint8_t key[CPNS_KEY_LEN],
 				   strerror(errno));
 		goto out;
 	}
-	ret = cpns_write_all(fd, text, sizeof(text));
+	ret = cpns_write_all(fd, buf, len);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)
@@ -236,8 +232,32 @@ int cpns_key_write(const char *path, const uint8_t key[CPNS_KEY_LEN],
 		}
 	}
 out:
-	cpns_wipe(text, sizeof(text));
 	free(dcopy);
 	free(tmp);
+	return ret;
+}
+
+/**
+ * cpns_key_write() - write a key file atomically with mode 0600
+ * @path: destination; replaced if it exists
+ * @key: the key
+ * @err: error message, or NULL
+ *
+ * Return: 0 or a negative errno.
+ */
+int cpns_key_write(const char *path, const uint8_t key[CPNS_KEY_LEN],
+		   struct cpns_err *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[CPNS_KEY_HEXLEN + 1];
+	int ret, i;
+
+	for (i = 0; i < CPNS_KEY_LEN; i++) {
+		text[2 * i] = hex[key[i] >> 4];
+		text[2 * i + 1] = hex[key[i] & 0xf];
+	}
+	text[CPNS_KEY_HEXLEN] = '\n';
+	ret = cpns_secret_write(path, text, sizeof(text), err);
+	cpns_wipe(text, sizeof(text));
 	return ret;
 }

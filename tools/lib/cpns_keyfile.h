@@ -18,6 +18,8 @@ int cpns_key_parse(const uint8_t *buf, size_t len, const char *name,
 		   uint8_t key[CPNS_KEY_LEN], struct cpns_err *err);
 int cpns_key_read(const char *spec, unsigned int flags,
 		  uint8_t key[CPNS_KEY_LEN], struct cpns_err *err);
+int cpns_secret_write(const char *path, const void *buf, size_t len,
+		      struct cpns_err *err);
 int cpns_key_write(const char *path, const uint8_t key[CPNS_KEY_LEN],
 		   struct cpns_err *err);
 
