@@ -9,7 +9,7 @@
 #   run.sh BUILD OUTDIR [NAME...]
 #
 # Environment: CPNS_KO (the module to test), CPNS_REPO (the repository),
-# CPNS_TEST_TIMEOUT (seconds per test, default 300).
+# CPNS_TEST_TIMEOUT (seconds per test program, default 1200).
 set -u
 build=$1 outdir=$2
 shift 2
@@ -30,7 +30,7 @@ for t in "${tests[@]}"; do
 	n=$(basename "$t"); n=${n%.sh}
 	echo "selftests: $n"
 	t0=$(date +%s)
-	timeout -k 5 "${CPNS_TEST_TIMEOUT:-300}" "$t" >"$outdir/$n.tap" 2>&1
+	timeout -k 5 "${CPNS_TEST_TIMEOUT:-1200}" "$t" >"$outdir/$n.tap" 2>&1
 	r=$?
 	echo "selftests: $n: status $r in $(($(date +%s) - t0)) s"
 	sed "s/^/  $n: /" "$outdir/$n.tap"

@@ -17,6 +17,18 @@
 #include <netlink/genl/ctrl.h>
 #include <linux/cpns.h>
 
+/*
+ * The tests run in qemu under emulation, on a KASAN/lockdep kernel among
+ * others, where creating namespaces and spawning ip(8) takes seconds: the
+ * harness's 30 s default would time out healthy tests. Include this
+ * header after kselftest_harness.h; TEST_F() expands the value where it
+ * is used.
+ */
+#ifdef TEST_TIMEOUT_DEFAULT
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 300
+#endif
+
 /* Load cpns.ko from $CPNS_KO with the given parameters. Returns 0 or -errno. */
 static inline int cpns_load(const char *params)
 {
