@@ -35,10 +35,22 @@ symvers() {
 		make -s -C "$dir/src" O="$dir/obj" ARCH=x86_64 -j"$jobs" modules >&2
 }
 
+# Each build takes about 2 GB: keep the two used last, drop older ones
+# (a build in progress has no "used" mark and is never dropped).
+used() {
+	touch "$dir/used"
+	ls -1dt "$cache_root"/kernel-*/used 2>/dev/null | tail -n +3 |
+		while read -r u; do
+			old=$(dirname "$u")
+			rm -rf "$old" "$old.lock"
+		done
+}
+
 if [ -f "$dir/done" ]; then
 	exec 9>"$dir.lock"
 	flock 9
 	symvers
+	used
 	echo "$dir"
 	exit 0
 fi
@@ -48,6 +60,7 @@ mkdir -p "$cache_root"
 exec 9>"$dir.lock"
 flock 9
 if [ -f "$dir/done" ]; then
+	used
 	echo "$dir"
 	exit 0
 fi
@@ -90,5 +103,6 @@ cp "$dir/src/tools/testing/selftests/kselftest.h" \
 # Keep the object tree (needed for modules) but not the unpacked source's
 # bulk beyond what out-of-tree builds read: the O= tree points into src.
 touch "$dir/done"
+used
 log "done in $(($(date +%s) - start)) s"
 echo "$dir"
