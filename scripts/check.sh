@@ -13,7 +13,7 @@ cd "$top"
 export CPNS_SHARED=${CPNS_SHARED:-$top/../shared}
 b=$top/build
 res=$b/results
-rm -rf "$res" "$b/vm-stock" "$b/vm-debug"
+rm -rf "$res" "$b/vm-stock" "$b/vm-debug" "$b/vm-debug2"
 mkdir -p "$res"
 t0=$(date +%s)
 say() { echo "check: [$(($(date +%s) - t0))s] $*" >&2; }
@@ -92,31 +92,50 @@ if [ -n "$kdbg" ]; then
 	fi
 fi
 
-vm() { # NAME KERNEL MODDIR VM-ARGS...
-	local name=$1 kernel=$2 moddir=$3
-	shift 3
+vm() { # NAME FLAVOUR KERNEL MODDIR VM-ARGS... -- [TEST...]
+	local name=$1 flavour=$2 kernel=$3 moddir=$4
+	shift 4
+	local args=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
 	tools/testing/vm/run.sh --kernel "$kernel" --name "$name" --out "$b/vm-$name" \
-		--share "$top" --share "$CPNS_SHARED" --plan tools/testing/vm/plan.sh "$@" \
-		-- "$name" "$top" "$moddir" 2>"$res/vm-$name.log"
+		--share "$top" --share "$CPNS_SHARED" --plan tools/testing/vm/plan.sh "${args[@]}" \
+		-- "$flavour" "$top" "$moddir" "$top/build/selftests" "$@" 2>"$res/vm-$name.log"
 }
 
-# The guests mostly keep one vCPU busy, so the two VMs and the fuzz run
-# share the two cores well.
+# The kselftests, split in two for the debug kernel: a guest keeps about
+# one vCPU busy, so the stock guest and two debug guests share the two
+# cores well. Round-robin over the sorted names keeps the halves even.
+tests=()
+for t in build/selftests/cpns/* selftests/cpns/*.sh; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	n=$(basename "$t"); tests+=("${n%.sh}")
+done
+mapfile -t tests < <(printf '%s\n' "${tests[@]}" | sort)
+half1=() half2=()
+for i in "${!tests[@]}"; do
+	if [ $((i % 2)) = 0 ]; then half1+=("${tests[$i]}"); else half2+=("${tests[$i]}"); fi
+done
+
 pids=()
 if [ -n "$run_debug" ]; then
-	say "debug kernel VM (KUnit, kselftests, kmemleak)"
-	vm debug "$kdbg/bzImage" "$b/debug" --timeout 2400 --mem 3072 &
+	say "debug kernel VMs (KUnit, kselftests, kmemleak): ${half1[*]} | ${half2[*]}"
+	vm debug debug "$kdbg/bzImage" "$b/debug" --timeout 2400 --mem 3072 -- "${half1[@]}" &
 	pids+=($!)
+	if [ ${#half2[@]} -gt 0 ]; then
+		vm debug2 debug-nokunit "$kdbg/bzImage" "$b/debug" --timeout 2400 --mem 3072 -- "${half2[@]}" &
+		pids+=($!)
+	fi
 fi
 if [ -n "$run_stock" ]; then
 	say "stock kernel $stock_ver VM (kselftests)"
-	vm stock "/boot/vmlinuz-$stock_ver" "$b/stock" --modules "$stock_ver" --timeout 1800 &
+	vm stock stock "/boot/vmlinuz-$stock_ver" "$b/stock" --modules "$stock_ver" --timeout 1800 &
 	pids+=($!)
 fi
 say "fuzz smoke run"
 tap_step fuzz make -s -C tools fuzz-check FUZZ_CHECK_SECONDS=5
 for p in "${pids[@]}"; do wait "$p"; done
-for name in stock debug; do
+for name in stock debug debug2; do
 	[ -f "$res/vm-$name.log" ] && cat "$res/vm-$name.log" >&2
 	[ -f "$b/vm-$name/vm.tap" ] || continue
 	taps+=("$b/vm-$name/vm.tap")

@@ -3,14 +3,21 @@
 #
 # The test plan `make check` runs inside each VM (see run.sh).
 #
-#   plan.sh stock|debug REPO BUILD [SELFTESTS]
+#   plan.sh stock|debug|debug-nokunit REPO BUILD [SELFTESTS [NAME...]]
 #
+# With NAMEs only those kselftests run (see selftests/run.sh);
+# debug-nokunit is the debug plan without the KUnit module, for a second
+# debug guest that takes a share of the kselftests.
 # BUILD holds the modules built for this kernel (BUILD/mod/kernel/cpns.ko, and
 # for the debug kernel BUILD/mod-kunit/kernel/cpns.ko with KUnit) and the
 # selftests are in SELFTESTS (default REPO/build/selftests). Results are written to the current
 # directory (the VM's output share).
 set -u
 flavour=$1 repo=$2 build=$3 ksft=${4:-$2/build/selftests}
+shift 3
+[ $# -gt 0 ] && shift
+kunit=1
+[ "$flavour" = debug-nokunit ] && { flavour=debug; kunit=0; }
 out=$(pwd)
 rc=0
 
@@ -36,7 +43,9 @@ if [ "$flavour" = debug ]; then
 
 	# KUnit: the suites run while the module loads.
 	dmesg -C
-	if insmod "$build/mod-kunit/kernel/cpns.ko"; then
+	if [ $kunit = 0 ]; then
+		:
+	elif insmod "$build/mod-kunit/kernel/cpns.ko"; then
 		dmesg >kunit.log
 		rmmod cpns || rc=1
 	else
@@ -46,7 +55,7 @@ if [ "$flavour" = debug ]; then
 fi
 
 CPNS_KO=$build/mod/kernel/cpns.ko CPNS_REPO=$repo \
-	"$repo/selftests/run.sh" "$ksft" "$out/selftests" || rc=1
+	"$repo/selftests/run.sh" "$ksft" "$out/selftests" "$@" || rc=1
 [ -d /sys/module/cpns ] && { rmmod cpns || rc=1; }
 
 if [ "$flavour" = debug ]; then
