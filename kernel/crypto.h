@@ -216,6 +216,11 @@ struct cpns_tx_slot {
 	bool			epoch_threshold;
 };
 
+/* Records per transmit epoch, 1..CPNS_SEQ_SOFT_LIMIT: the module parameter
+ * tx_epoch_records (epoch.c). Read with READ_ONCE().
+ */
+extern unsigned int cpns_tx_epoch_records;
+
 int cpns_tx_init(struct cpns_tx_dir *tx, u8 suite,
 		 const u8 ts0[CPNS_SECRET_LEN], u64 now);
 int cpns_tx_derive_ahead(struct cpns_tx_dir *tx);

@@ -6,10 +6,47 @@
  */
 
 #include <linux/err.h>
+#include <linux/kernel.h>
 #include <linux/minmax.h>
+#include <linux/moduleparam.h>
 #include <linux/string.h>
 
 #include "crypto.h"
+
+/*
+ * Records a sender puts in one epoch before it moves to the next. 2.4 lets
+ * a node be stricter than the profile in what it sends, never in what it
+ * accepts, so the value only lowers the soft limit of 2.5 rule 2 and no
+ * receive check looks at it. Tests lower it to see epochs change.
+ * Written by the parameter setter, read with READ_ONCE() on the packet
+ * path; a change applies from the next record on.
+ */
+unsigned int cpns_tx_epoch_records = CPNS_SEQ_SOFT_LIMIT;
+
+static int cpns_tx_epoch_records_set(const char *val,
+				     const struct kernel_param *kp)
+{
+	unsigned int n;
+	int err;
+
+	err = kstrtouint(val, 0, &n);
+	if (err)
+		return err;
+	if (n < 1 || n > CPNS_SEQ_SOFT_LIMIT)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, n);
+	return 0;
+}
+
+static const struct kernel_param_ops cpns_tx_epoch_records_ops = {
+	.set = cpns_tx_epoch_records_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(tx_epoch_records, &cpns_tx_epoch_records_ops,
+		&cpns_tx_epoch_records, 0644);
+MODULE_PARM_DESC(tx_epoch_records,
+		 "records sent per epoch before the sender moves to the next, 1..4194304 (default 4194304 = 2^22, PROTOCOL.md 2.5; lower is stricter)");
 
 /*
  * Derive the keys of epoch *ts_epoch from its chain secret and move the
@@ -136,8 +173,10 @@ out_unlock:
 	return err;
 }
 
-/* Epoch advance or refusal, under @tx->lock. */
-static int cpns_tx_next_slow(struct cpns_tx_dir *tx, u64 now,
+/* Epoch advance or refusal, under @tx->lock; @limit is the records-per-epoch
+ * value cpns_tx_next() read.
+ */
+static int cpns_tx_next_slow(struct cpns_tx_dir *tx, u64 now, u32 limit,
 			     struct cpns_tx_slot *slot)
 {
 	struct cpns_epoch_keys *cur, *next;
@@ -146,7 +185,7 @@ static int cpns_tx_next_slow(struct cpns_tx_dir *tx, u64 now,
 
 	if (tx->exhausted)
 		return -EKEYEXPIRED;
-	if (CPNS_TX_SEQ(ctr) < CPNS_SEQ_SOFT_LIMIT &&
+	if (CPNS_TX_SEQ(ctr) < limit &&
 	    now < tx->epoch_start + CPNS_EPOCH_AGE_MS)
 		return -EAGAIN;	/* raced with an advance: use the fast path */
 
@@ -186,8 +225,9 @@ static int cpns_tx_next_slow(struct cpns_tx_dir *tx, u64 now,
  * @slot: what was reserved, with the keys to seal with
  *
  * Applies sender rules 2-4 of PROTOCOL.md 2.5: moves to the next epoch at
- * 2^22 records or 3600 s, stops for good when epoch 255 reaches a limit,
- * and refuses from install + 90000 s on. Lockless unless the epoch moves.
+ * 2^22 records (fewer if tx_epoch_records says so) or 3600 s, stops for
+ * good when epoch 255 reaches a limit, and refuses from install + 90000 s
+ * on. Lockless unless the epoch moves.
  * Never sleeps; the caller holds rcu_read_lock() until the record is
  * sealed. After an advance, @slot->need_derive asks the caller to schedule
  * cpns_tx_derive_ahead() and @slot->epoch_threshold to notify userspace.
@@ -201,11 +241,14 @@ int cpns_tx_next(struct cpns_tx_dir *tx, u64 now, struct cpns_tx_slot *slot)
 {
 	struct cpns_epoch_keys *keys;
 	u64 start, ctr;
+	u32 limit;
 	int err;
 
 	memset(slot, 0, sizeof(*slot));
 	if (now >= tx->install + CPNS_GEN_LIFETIME_MS)
 		return -ENOKEY;
+	/* One value for the whole call, so the fast and slow paths agree. */
+	limit = READ_ONCE(cpns_tx_epoch_records);
 
 	for (;;) {
 		/* A start time that belongs to epoch e + 1 is only visible
@@ -218,7 +261,7 @@ int cpns_tx_next(struct cpns_tx_dir *tx, u64 now, struct cpns_tx_slot *slot)
 		keys = rcu_dereference(tx->cur);
 
 		if (keys->epoch == CPNS_TX_EPOCH(ctr) &&
-		    CPNS_TX_SEQ(ctr) < CPNS_SEQ_SOFT_LIMIT &&
+		    CPNS_TX_SEQ(ctr) < limit &&
 		    now < start + CPNS_EPOCH_AGE_MS) {
 			if (!atomic64_try_cmpxchg(&tx->ctr, &ctr, ctr + 1))
 				continue;
@@ -229,7 +272,7 @@ int cpns_tx_next(struct cpns_tx_dir *tx, u64 now, struct cpns_tx_slot *slot)
 		}
 
 		spin_lock_bh(&tx->lock);
-		err = cpns_tx_next_slow(tx, now, slot);
+		err = cpns_tx_next_slow(tx, now, limit, slot);
 		spin_unlock_bh(&tx->lock);
 		if (err != -EAGAIN)
 			return err;

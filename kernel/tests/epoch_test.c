@@ -143,6 +143,48 @@ static void cpns_epoch_tx_limits(struct kunit *test)
 	cpns_tx_destroy(tx);
 }
 
+/* tx_epoch_records lowers the sender's records per epoch (2.4); the value
+ * is read per record, and the module's value is restored at the end.
+ */
+static void cpns_epoch_tx_stricter(struct kunit *test)
+{
+	static const struct {
+		unsigned int limit;
+		u8 epoch;
+		u64 seq;
+	} sends[] = {
+		{ 3, 0, 0 }, { 3, 0, 1 }, { 3, 0, 2 }, { 3, 1, 0 }, { 3, 1, 1 },
+		{ 3, 1, 2 }, { 3, 2, 0 },
+		/* raised: the epoch runs on */
+		{ 100, 2, 1 },
+		/* lowered below what the epoch already sent: moves on */
+		{ 1, 3, 0 }, { 1, 4, 0 },
+		/* back to the profile's 2^22 */
+		{ CPNS_SEQ_SOFT_LIMIT, 4, 1 },
+	};
+	unsigned int saved = READ_ONCE(cpns_tx_epoch_records);
+	struct cpns_tx_slot slot;
+	struct cpns_tx_dir *tx;
+	unsigned int i;
+
+	tx = kunit_kzalloc(test, sizeof(*tx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, tx);
+	KUNIT_ASSERT_EQ(test, 0, cpns_tx_init(tx, CPNS_SUITE_AES256GCM,
+					      cpns_vec_traffic[0].ts0, 0));
+
+	/* No assertion from here on: the module's value must come back. */
+	for (i = 0; i < ARRAY_SIZE(sends); i++) {
+		WRITE_ONCE(cpns_tx_epoch_records, sends[i].limit);
+		KUNIT_EXPECT_EQ_MSG(test, 0, tx_send(tx, 0, &slot), "send %u",
+				    i);
+		KUNIT_EXPECT_EQ_MSG(test, slot.epoch, sends[i].epoch,
+				    "send %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, slot.seq, sends[i].seq, "send %u", i);
+	}
+	WRITE_ONCE(cpns_tx_epoch_records, saved);
+	cpns_tx_destroy(tx);
+}
+
 /* Records sealed by a sender open at a receiver with the same secret. */
 static void cpns_epoch_tx_rx(struct kunit *test)
 {
@@ -510,6 +552,7 @@ static void cpns_epoch_rx_vectors(struct kunit *test)
 static struct kunit_case cpns_epoch_cases[] = {
 	KUNIT_CASE(cpns_epoch_sender_rules),
 	KUNIT_CASE(cpns_epoch_tx_limits),
+	KUNIT_CASE(cpns_epoch_tx_stricter),
 	KUNIT_CASE(cpns_epoch_tx_rx),
 	KUNIT_CASE(cpns_epoch_rx_prev),
 	KUNIT_CASE(cpns_epoch_rx_ahead),

@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Nothing is lost while keys change under continuous traffic, for each
+ * suite. Two namespaces A and B over a veth pair, generation 1 installed
+ * on both sides (A the initiator, immediate; B the responder, on-confirm),
+ * as in traffic_test. A child sends numbered records from A to B without
+ * pause while
+ *
+ *  - epochs: the sender moves to a new epoch every 64 records (the module
+ *    parameter tx_epoch_records, a sender may be stricter than 2^22, 2.4);
+ *  - new_generation: generation 2 is installed make-before-break (2.10),
+ *    first on B (responder, on-confirm), then on A (initiator, immediate);
+ *
+ * and B must receive every number exactly once, in order.
+ *
+ * The child stays at most WINDOW records ahead of what the parent has
+ * received, so neither B's socket buffer nor B's keys derived ahead
+ * (2.8: epoch cur + 1 is ready before a record of it can come) can be
+ * outrun, whatever the speed of the machine; a loss is then a bug, not
+ * load. The child runs on one CPU, so its records reach B in the order
+ * sent.
+ */
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "cpns_dp_test.h"
+
+#define PORT_A		5000
+#define PORT_B		6000
+#define UDP_PORT	CPNS_DEFAULT_UDP_PORT
+
+#define EPOCH_PARAM	"/sys/module/cpns/parameters/tx_epoch_records"
+#define EPOCH_RECORDS	64	/* tx_epoch_records during the epochs test */
+#define N_EPOCHS	2000	/* records of the epochs test: 32 epochs */
+#define N_GEN		600	/* records of the new_generation test */
+#define GEN_PACE_US	3000	/* ~300 records/s in the new_generation test */
+#define GEN_AT_B	150	/* records received before B installs gen 2 */
+#define GEN_AT_A	300	/* ... before A installs gen 2 */
+
+#define CREDIT		8	/* the parent returns a credit per 8 records */
+#define WINDOW		32	/* records the child may have unconfirmed */
+#define IDLE_MS		20000	/* no record for this long: something is lost */
+
+static const uint8_t ts1_i2r[CPNS_SECRET_LEN] = { 0x11, 0x22, 0x33 };
+static const uint8_t ts1_r2i[CPNS_SECRET_LEN] = { 0x44, 0x55, 0x66 };
+static const uint8_t ts2_i2r[CPNS_SECRET_LEN] = { 0x77, 0x88, 0x99 };
+static const uint8_t ts2_r2i[CPNS_SECRET_LEN] = { 0xaa, 0xbb, 0xcc };
+
+/* Payload of a numbered record. */
+struct numbered {
+	uint32_t magic;
+	uint32_t num;
+};
+
+#define MAGIC	0x636f6e74	/* "cont" */
+
+FIXTURE(continuity) {
+	char na[32], nb[32];
+	uint8_t a[CPNS_ID_LEN], b[CPNS_ID_LEN];
+	int fa, fb;		/* data sockets in A and B */
+	int root;		/* the initial namespace */
+	pid_t child;		/* the sender, 0 when none runs */
+	int credit;		/* parent's end of the credit socket pair */
+	char saved[32];		/* tx_epoch_records to restore, "" if untouched */
+};
+
+FIXTURE_VARIANT(continuity) {
+	uint8_t suite;
+};
+
+FIXTURE_VARIANT_ADD(continuity, aes256gcm) {
+	.suite = CPNS_SUITE_AES256GCM,
+};
+
+FIXTURE_VARIANT_ADD(continuity, chacha20poly1305) {
+	.suite = CPNS_SUITE_CHACHA20POLY1305,
+};
+
+static int enter(const char *ns)
+{
+	return cpns_netns_enter(ns);
+}
+
+/* Generation @gen on A (initiator, immediate) or B (responder, on-confirm). */
+static int install(FIXTURE_DATA(continuity) *self, uint8_t suite,
+		   uint8_t gen, int on_b)
+{
+	const uint8_t *i2r = gen == 1 ? ts1_i2r : ts2_i2r;
+	const uint8_t *r2i = gen == 1 ? ts1_r2i : ts2_r2i;
+
+	if (on_b)
+		return enter(self->nb) ?:
+		       cpns_nl_session_new(self->b, self->a, gen, suite,
+					   CPNS_ROLE_RESPONDER,
+					   CPNS_TX_ON_CONFIRM, r2i, i2r);
+	return enter(self->na) ?:
+	       cpns_nl_session_new(self->a, self->b, gen, suite,
+				   CPNS_ROLE_INITIATOR, CPNS_TX_IMMEDIATE,
+				   i2r, r2i);
+}
+
+FIXTURE_SETUP(continuity)
+{
+	int one = 1;
+
+	ASSERT_EQ(0, cpns_ensure_loaded());
+	self->credit = -1;
+	self->root = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->root);
+	snprintf(self->na, sizeof(self->na), "ctA%d", getpid());
+	snprintf(self->nb, sizeof(self->nb), "ctB%d", getpid());
+	ASSERT_EQ(0, cpns_run("ip netns add %s && ip netns add %s",
+			      self->na, self->nb));
+	ASSERT_EQ(0, cpns_run("ip link add va netns %s type veth peer name vb netns %s && "
+			      "ip -n %s addr add 10.79.0.1/24 dev va && ip -n %s link set va up && "
+			      "ip -n %s addr add 10.79.0.2/24 dev vb && ip -n %s link set vb up && "
+			      "ip -n %s link set lo up && ip -n %s link set lo up",
+			      self->na, self->nb, self->na, self->na,
+			      self->nb, self->nb, self->na, self->nb));
+	cpns_mkid(self->a, 1);
+	cpns_mkid(self->b, 2);
+
+	ASSERT_EQ(0, enter(self->na));
+	ASSERT_EQ(0, cpns_nl_id_add(self->a));
+	ASSERT_EQ(0, cpns_nl_peer_set4(self->b, "10.79.0.2", UDP_PORT, 0, 0));
+	self->fa = cpns_socket();
+	ASSERT_EQ(0, cpns_bind(self->fa, self->a, PORT_A));
+	ASSERT_EQ(0, setsockopt(self->fa, SOL_CPNS, CPNS_RECVINFO, &one,
+				sizeof(one)));
+
+	ASSERT_EQ(0, enter(self->nb));
+	ASSERT_EQ(0, cpns_nl_id_add(self->b));
+	ASSERT_EQ(0, cpns_nl_peer_set4(self->a, "10.79.0.1", UDP_PORT, 0, 0));
+	self->fb = cpns_socket();
+	ASSERT_EQ(0, cpns_bind(self->fb, self->b, PORT_B));
+	ASSERT_EQ(0, setsockopt(self->fb, SOL_CPNS, CPNS_RECVINFO, &one,
+				sizeof(one)));
+
+	ASSERT_EQ(0, install(self, variant->suite, 1, 0));
+	ASSERT_EQ(0, install(self, variant->suite, 1, 1));
+}
+
+static int param_write(const char *val)
+{
+	int fd = open(EPOCH_PARAM, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* The parameter's value, without the newline; 0 or -errno. */
+static int param_read(char *buf, size_t len)
+{
+	int fd = open(EPOCH_PARAM, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+FIXTURE_TEARDOWN(continuity)
+{
+	if (self->child > 0) {
+		kill(self->child, SIGKILL);
+		waitpid(self->child, NULL, 0);
+	}
+	if (self->saved[0])
+		EXPECT_EQ(0, param_write(self->saved));
+	if (self->credit >= 0)
+		close(self->credit);
+	close(self->fa);
+	close(self->fb);
+	setns(self->root, CLONE_NEWNET);
+	cpns_run("ip netns del %s; ip netns del %s", self->na, self->nb);
+	close(self->root);
+}
+
+/* ---- the sender --------------------------------------------------------- */
+
+/*
+ * The child: records 0 .. @n - 1 from A to B, each carrying its number,
+ * @pace_us apart, never more than WINDOW beyond the credits the parent
+ * returned on @credit. A send the kernel cannot take yet (ENOBUFS while
+ * the next epoch's keys are derived) is retried, never skipped. Exit
+ * status 0, or the reason it stopped.
+ */
+static void sender(int fd, const uint8_t dst[CPNS_ID_LEN], int n, int credit,
+		   unsigned int pace_us)
+{
+	struct sockaddr_cpns to = cpns_sa(dst, PORT_B);
+	struct numbered rec = { .magic = MAGIC };
+	int i, allowed = WINDOW;
+	cpu_set_t cpus;
+	char c[64];
+	int tries;
+	ssize_t r;
+
+	/* One CPU: one backlog queue on the way to B, so order is kept. */
+	CPU_ZERO(&cpus);
+	CPU_SET(sched_getcpu(), &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+
+	for (i = 0; i < n; i++) {
+		while (i >= allowed) {
+			struct pollfd p = { .fd = credit, .events = POLLIN };
+
+			if (poll(&p, 1, IDLE_MS) != 1)
+				_exit(2);	/* the parent stopped receiving */
+			r = read(credit, c, sizeof(c));
+			if (r <= 0)
+				_exit(3);
+			allowed += r * CREDIT;
+		}
+		rec.num = i;
+		for (tries = 0;; tries++) {
+			r = sendto(fd, &rec, sizeof(rec), 0,
+				   (struct sockaddr *)&to, sizeof(to));
+			if (r == sizeof(rec))
+				break;
+			if (r >= 0 || tries == 10000 ||
+			    (errno != ENOBUFS && errno != EAGAIN &&
+			     errno != EINTR))
+				_exit(4);
+			usleep(1000);
+		}
+		if (pace_us)
+			usleep(pace_us);
+	}
+	_exit(0);
+}
+
+static void start_sender(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(continuity) *self, int n,
+			 unsigned int pace_us)
+{
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		close(sv[0]);
+		sender(self->fa, self->b, n, sv[1], pace_us);
+	}
+	close(sv[1]);
+	self->credit = sv[0];
+}
+
+static int wait_sender(FIXTURE_DATA(continuity) *self)
+{
+	int status;
+
+	if (waitpid(self->child, &status, 0) != self->child)
+		return -1;
+	self->child = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- the receiver ------------------------------------------------------- */
+
+/**
+ * struct stream - what B received of the numbered records
+ * @n: records the child sends
+ * @count: records received
+ * @next: the number expected next, in order
+ * @misordered: records that were not the one expected next
+ * @dups: records received more than once
+ * @bad: records that are not numbered records or came without recvinfo
+ * @times: per number, how often it arrived
+ * @gen: per number, the generation it arrived under
+ * @epoch: per number, the epoch it arrived under
+ */
+struct stream {
+	int n;
+	int count;
+	int next;
+	int misordered;
+	int dups;
+	int bad;
+	uint8_t *times;
+	uint8_t *gen;
+	uint8_t *epoch;
+};
+
+static int stream_init(struct stream *s, int n)
+{
+	memset(s, 0, sizeof(*s));
+	s->n = n;
+	s->times = calloc(n, 1);
+	s->gen = calloc(n, 1);
+	s->epoch = calloc(n, 1);
+	return s->times && s->gen && s->epoch ? 0 : -ENOMEM;
+}
+
+static void stream_free(struct stream *s)
+{
+	free(s->times);
+	free(s->gen);
+	free(s->epoch);
+}
+
+/* Receive on @fd until @upto records arrived in all; a credit goes back to
+ * the child for every CREDIT of them. Returns 0, or -1 when nothing came
+ * for IDLE_MS.
+ */
+static int stream_recv(int fd, int credit, struct stream *s, int upto)
+{
+	struct cpns_recvinfo ri;
+	struct numbered rec;
+	ssize_t len;
+	int got;
+
+	while (s->count < upto) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, IDLE_MS) != 1)
+			return -1;
+		len = cpns_recv_info(fd, &rec, sizeof(rec), MSG_DONTWAIT, NULL,
+				     &ri, &got);
+		if (len < 0 && errno == EAGAIN)
+			continue;
+		if (len != sizeof(rec) || rec.magic != MAGIC ||
+		    rec.num >= (uint32_t)s->n || !got) {
+			s->bad++;
+			continue;
+		}
+		if (s->times[rec.num]++)
+			s->dups++;
+		if ((int)rec.num != s->next)
+			s->misordered++;
+		s->next = rec.num + 1;
+		s->gen[rec.num] = ri.generation;
+		s->epoch[rec.num] = ri.epoch;
+		if (++s->count % CREDIT == 0)
+			send(credit, "c", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	return 0;
+}
+
+/* Exactly once and in order; logs what went wrong otherwise. */
+static void stream_check(struct __test_metadata *_metadata,
+			 const struct stream *s)
+{
+	int i, missing = 0, first = 0;
+
+	for (i = 0; i < s->n; i++)
+		if (!s->times[i] && !missing++)
+			first = i;
+	EXPECT_EQ(s->n, s->count);
+	EXPECT_EQ(0, missing)
+		TH_LOG("%d of %d records lost, the first is %d", missing, s->n,
+		       first);
+	EXPECT_EQ(0, s->dups);
+	EXPECT_EQ(0, s->misordered);
+	EXPECT_EQ(0, s->bad);
+}
+
+/* B's drop counters, for the log when records are missing. */
+static void log_drops(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(continuity) *self)
+{
+	uint64_t st[__CPNS_STAT_MAX];
+	int i;
+
+	if (enter(self->nb) || cpns_nl_stats(st))
+		return;
+	for (i = CPNS_STAT_DROP_SHORT; i <= CPNS_STAT_DROP_NO_PORT; i++)
+		if (st[i])
+			TH_LOG("B dropped %llu records, reason %d",
+			       (unsigned long long)st[i], i);
+}
+
+/* ---- generation state through SESSION_GET ------------------------------ */
+
+struct gen_state {
+	int active;	/* the pair transmits on this generation */
+	int tx_epoch;
+	int rx_epoch;
+};
+
+static int gen_state_cb(struct nl_msg *msg, void *arg)
+{
+	struct gen_state *st = arg;
+	struct nlattr *tb[CPNS_A_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, CPNS_A_MAX, NULL))
+		return NL_SKIP;
+	if (tb[CPNS_A_TX_ACTIVE])
+		st->active = nla_get_u8(tb[CPNS_A_TX_ACTIVE]);
+	if (tb[CPNS_A_TX_EPOCH])
+		st->tx_epoch = nla_get_u8(tb[CPNS_A_TX_EPOCH]);
+	if (tb[CPNS_A_RX_EPOCH])
+		st->rx_epoch = nla_get_u8(tb[CPNS_A_RX_EPOCH]);
+	return NL_OK;
+}
+
+/* SESSION_GET of generation @gen of (@local, @peer) in namespace @ns. */
+static int gen_get(const char *ns, const uint8_t local[CPNS_ID_LEN],
+		   const uint8_t peer[CPNS_ID_LEN], uint8_t gen,
+		   struct gen_state *st)
+{
+	struct cpns_nlreq r;
+
+	st->active = -1;
+	st->tx_epoch = -1;
+	st->rx_epoch = -1;
+	if (enter(ns) || cpns_nlreq_start(&r, CPNS_CMD_SESSION_GET, NLM_F_ACK))
+		return -EIO;
+	nla_put(r.msg, CPNS_A_LOCAL_ID, CPNS_ID_LEN, local);
+	nla_put(r.msg, CPNS_A_PEER_ID, CPNS_ID_LEN, peer);
+	nla_put_u8(r.msg, CPNS_A_GENERATION, gen);
+	return cpns_nlreq_run(&r, gen_state_cb, st);
+}
+
+/* One record from B to A, received on A; returns its generation or -1. */
+static int b_to_a(FIXTURE_DATA(continuity) *self, const char *text)
+{
+	struct pollfd p = { .fd = self->fa, .events = POLLIN };
+	struct cpns_recvinfo ri;
+	char buf[32];
+	int got;
+
+	if (cpns_sendto(self->fb, text, strlen(text), self->a, PORT_A, 0) !=
+	    (ssize_t)strlen(text))
+		return -1;
+	if (poll(&p, 1, IDLE_MS) != 1)
+		return -1;
+	memset(buf, 0, sizeof(buf));
+	if (cpns_recv_info(self->fa, buf, sizeof(buf) - 1, MSG_DONTWAIT, NULL,
+			   &ri, &got) != (ssize_t)strlen(text) ||
+	    strcmp(buf, text) || !got)
+		return -1;
+	return ri.generation;
+}
+
+/* ---- the tests ------------------------------------------------------------ */
+
+TEST_F_TIMEOUT(continuity, epochs, 240)
+{
+	struct gen_state st;
+	struct stream s;
+	char now[32];
+	int i;
+
+	/* 1 .. 2^22: nothing laxer than the profile, and not 0. */
+	ASSERT_EQ(0, param_read(self->saved, sizeof(self->saved)));
+	EXPECT_STREQ("4194304", self->saved);
+	EXPECT_EQ(-EINVAL, param_write("0"));
+	EXPECT_EQ(-EINVAL, param_write("4194305"));
+	ASSERT_EQ(0, param_read(now, sizeof(now)));
+	EXPECT_STREQ(self->saved, now);
+	ASSERT_EQ(0, param_write("64"));
+	ASSERT_EQ(0, param_read(now, sizeof(now)));
+	ASSERT_STREQ("64", now);
+
+	ASSERT_EQ(0, stream_init(&s, N_EPOCHS));
+	start_sender(_metadata, self, N_EPOCHS, 0);
+	EXPECT_EQ(0, stream_recv(self->fb, self->credit, &s, N_EPOCHS));
+	EXPECT_EQ(0, wait_sender(self));
+	stream_check(_metadata, &s);
+	if (s.count != N_EPOCHS)
+		log_drops(_metadata, self);
+
+	/* One sender on the generation: record i went in epoch i / 64. */
+	for (i = 0; i < N_EPOCHS; i++) {
+		if (!s.times[i] ||
+		    (s.gen[i] == 1 && s.epoch[i] == i / EPOCH_RECORDS))
+			continue;
+		EXPECT_EQ(1, s.gen[i])
+			TH_LOG("record %d", i);
+		EXPECT_EQ(i / EPOCH_RECORDS, s.epoch[i])
+			TH_LOG("record %d", i);
+		break;
+	}
+
+	/* The epoch moved past N / 64 - 1 at A's transmit and B's receive. */
+	ASSERT_EQ(0, gen_get(self->na, self->a, self->b, 1, &st));
+	EXPECT_LE(N_EPOCHS / EPOCH_RECORDS - 1, st.tx_epoch);
+	EXPECT_EQ((N_EPOCHS - 1) / EPOCH_RECORDS, st.tx_epoch);
+	ASSERT_EQ(0, gen_get(self->nb, self->b, self->a, 1, &st));
+	EXPECT_EQ((N_EPOCHS - 1) / EPOCH_RECORDS, st.rx_epoch);
+	stream_free(&s);
+}
+
+TEST_F_TIMEOUT(continuity, new_generation, 240)
+{
+	struct gen_state st;
+	struct stream s;
+	int i, first2;
+
+	ASSERT_EQ(0, stream_init(&s, N_GEN));
+	start_sender(_metadata, self, N_GEN, GEN_PACE_US);
+	ASSERT_EQ(0, stream_recv(self->fb, self->credit, &s, GEN_AT_B));
+
+	/* B, the responder, installs generation 2 first, on-confirm: it keeps
+	 * transmitting on generation 1 (2.10).
+	 */
+	ASSERT_EQ(0, install(self, variant->suite, 2, 1));
+	ASSERT_EQ(0, gen_get(self->nb, self->b, self->a, 2, &st));
+	EXPECT_EQ(0, st.active);
+	ASSERT_EQ(0, gen_get(self->nb, self->b, self->a, 1, &st));
+	EXPECT_EQ(1, st.active);
+	EXPECT_EQ(1, b_to_a(self, "before"));
+	ASSERT_EQ(0, stream_recv(self->fb, self->credit, &s, GEN_AT_A));
+
+	/* Then A, the initiator, immediate: its next record is on 2. */
+	ASSERT_EQ(0, install(self, variant->suite, 2, 0));
+	EXPECT_EQ(0, stream_recv(self->fb, self->credit, &s, N_GEN));
+	EXPECT_EQ(0, wait_sender(self));
+	stream_check(_metadata, &s);
+	if (s.count != N_GEN)
+		log_drops(_metadata, self);
+
+	/* Generation 1 up to A's install, generation 2 from then on. */
+	for (first2 = 0; first2 < N_GEN && s.gen[first2] != 2; first2++)
+		;
+	EXPECT_LE(GEN_AT_A, first2);
+	EXPECT_GE(GEN_AT_A + WINDOW, first2);
+	for (i = 0; i < N_GEN; i++) {
+		if (s.times[i] && s.gen[i] != (i < first2 ? 1 : 2)) {
+			EXPECT_EQ(i < first2 ? 1 : 2, s.gen[i])
+				TH_LOG("record %d", i);
+			break;
+		}
+	}
+
+	/* B's first authenticated record on 2 switched its transmission. */
+	ASSERT_EQ(0, gen_get(self->nb, self->b, self->a, 2, &st));
+	EXPECT_EQ(1, st.active);
+	ASSERT_EQ(0, gen_get(self->nb, self->b, self->a, 1, &st));
+	EXPECT_EQ(0, st.active);
+	EXPECT_EQ(2, b_to_a(self, "after"));
+	ASSERT_EQ(0, gen_get(self->na, self->a, self->b, 2, &st));
+	EXPECT_EQ(1, st.active);
+	stream_free(&s);
+}
+
+TEST_HARNESS_MAIN
