@@ -369,13 +369,14 @@ struct cpns_gen *cpns_gen_tx(struct cpns_net *cn, const u8 local[CPNS_ID_LEN],
  */
 struct cpns_gen *cpns_gen_rx(struct cpns_net *cn, const u8 src[CPNS_ID_LEN],
 			     const u8 dst[CPNS_ID_LEN], u8 generation, u64 now);
-/* RCU, after cpns_tx_next() and a successful send: schedules derivation,
- * notifies the epoch threshold, counts the record in the generation's
- * counters (the namespace counters are the data path's), records that the
- * generation sent.
+/* RCU, after every successful cpns_tx_next(): schedules derivation and
+ * notifies the epoch threshold; when @sent, also counts the record in the
+ * generation's counters (the namespace counters are the data path's) and
+ * records that the generation sent.
  */
 void cpns_gen_tx_done(struct cpns_net *cn, struct cpns_gen *g,
-		      const struct cpns_tx_slot *slot, size_t bytes, u64 now);
+		      const struct cpns_tx_slot *slot, size_t bytes, u64 now,
+		      bool sent);
 /* RCU, after a successful cpns_rx_commit() (step 12): switches an
  * on-confirm pair to @g, tracks traffic both ways, schedules derivation,
  * notifies, counts in the generation's counters.

@@ -85,12 +85,14 @@ static int cpns_send_sealed(struct cpns_net *cn, struct sk_buff *skb,
 	cpns_hdr_fill((struct cpns_hdr *)skb->data, rec);
 	skb_put(skb, CPNS_TAG_LEN);
 	ret = cpns_record_seal(slot.keys, skb->data, skb->len);
-	if (ret)
+	if (ret) {
+		cpns_gen_tx_done(cn, g, &slot, 0, now, false);
 		goto err_free;
+	}
 	ret = cpns_udp_xmit(cn, skb, &to);
+	cpns_gen_tx_done(cn, g, &slot, rec->length, now, !ret);
 	if (ret)
 		return ret;
-	cpns_gen_tx_done(cn, g, &slot, rec->length, now);
 	cpns_stat_add(cn, CPNS_STAT_TX_RECORDS, 1);
 	cpns_stat_add(cn, CPNS_STAT_TX_BYTES, rec->length);
 	return 0;

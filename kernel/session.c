@@ -362,20 +362,28 @@ static void cpns_gen_count(struct cpns_gen *g, enum cpns_gen_stat s, u64 n)
 }
 
 /**
- * cpns_gen_tx_done() - bookkeeping after a record was sent on @g
+ * cpns_gen_tx_done() - bookkeeping after cpns_tx_next() reserved a slot
  * @cn: the namespace
  * @g: the generation
  * @slot: what cpns_tx_next() reserved
  * @bytes: payload bytes
  * @now: current time, ms
+ * @sent: the record left; false when sealing or transmitting it failed
+ *
+ * The slot's consequences (derive the next epoch's keys, the epoch
+ * threshold notification) follow from the reservation, sent or not; the
+ * counters and "this generation sent" only from a record that left.
  *
  * Inside rcu_read_lock(), any context.
  */
 void cpns_gen_tx_done(struct cpns_net *cn, struct cpns_gen *g,
-		      const struct cpns_tx_slot *slot, size_t bytes, u64 now)
+		      const struct cpns_tx_slot *slot, size_t bytes, u64 now,
+		      bool sent)
 {
 	struct cpns_pair *p = g->pair;
 
+	if (!sent)
+		goto slot;
 	cpns_gen_count(g, CPNS_GS_TX_RECORDS, 1);
 	cpns_gen_count(g, CPNS_GS_TX_BYTES, bytes);
 	if (!test_bit(CPNS_GEN_SENT, &g->flags)) {
@@ -383,6 +391,7 @@ void cpns_gen_tx_done(struct cpns_net *cn, struct cpns_gen *g,
 		cpns_pair_mark_sent(p, g, now);
 		spin_unlock_bh(&p->lock);
 	}
+slot:
 	if (slot->need_derive)
 		cpns_gen_need_derive(g);
 	if (slot->epoch_threshold)
