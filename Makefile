@@ -31,6 +31,12 @@ fuzz:
 bench:
 	scripts/bench.sh
 
+# make vmtest KERNEL=stock|debug TESTS="traffic_test ...": some kselftests
+# in one guest.
+KERNEL ?= stock
+vmtest:
+	CPNS_SHARED=$(CPNS_SHARED) scripts/vmtest.sh $(KERNEL) $(TESTS)
+
 demo:
 	scripts/demo.sh
 
@@ -43,4 +49,4 @@ clean:
 	-$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools deps check fuzz bench demo install clean
+.PHONY: all module tools deps check fuzz bench demo vmtest install clean

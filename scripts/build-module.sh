@@ -31,4 +31,4 @@ if [ "$kunit" = kunit ]; then
 		mv "$out/kernel/tests/cpns_vectors.h.tmp" "$out/kernel/tests/cpns_vectors.h"
 	rm -f "$out/kernel/tests/cpns_vectors.h.tmp"
 fi
-make -s -C "$kdir" M="$out" W=1 "${args[@]}" modules
+make -s -j"$(nproc)" -C "$kdir" M="$out" W=1 "${args[@]}" modules
