@@ -50,6 +50,8 @@ int cpnsctl_dispatch(struct cpnsctl *c, const char *object,
 struct cpns_nl *cpnsctl_nl(struct cpnsctl *c, int *status);
 int cpnsctl_kernel_error(const struct cpns_err *err, const char *what);
 int cpnsctl_put_failed(struct nl_msg *msg);
+int cpnsctl_id_request(struct cpnsctl *c, const char *usage, const char *what,
+		       uint8_t cmd, int attr, int argc, char **argv);
 int cpnsctl_request(struct cpnsctl *c, struct nl_msg *msg, cpns_nl_msg_cb cb,
 		    void *arg, const char *what);
 int cpnsctl_dump(struct cpnsctl *c, struct nl_msg *msg, cpns_nl_msg_cb cb,

@@ -10,36 +10,16 @@ static const char cpnsctl_id_usage[] =
 	"       cpnsctl id show\n"
 	"where  ID := 32 hex digits or the UUID form 8-4-4-4-12\n";
 
-static int cpnsctl_id_one(struct cpnsctl *c, uint8_t cmd, const char *verb,
-			  int argc, char **argv)
-{
-	uint8_t id[CPNS_ID_LEN];
-	struct nl_msg *msg;
-	int status;
-
-	if (argc != 1)
-		return cpnsctl_usage_error(cpnsctl_id_usage,
-					   "id %s: expected exactly one ID", verb);
-	if (cpnsctl_parse_id(argv[0], id))
-		return cpnsctl_usage_error(cpnsctl_id_usage,
-					   "id %s: invalid entity ID \"%s\"",
-					   verb, argv[0]);
-	msg = cpnsctl_msg(c, cmd, 0, &status);
-	if (!msg)
-		return status;
-	if (cpns_nl_put_id(msg, CPNS_A_LOCAL_ID, id))
-		return cpnsctl_put_failed(msg);
-	return cpnsctl_request(c, msg, NULL, NULL, NULL);
-}
-
 static int cpnsctl_id_add(struct cpnsctl *c, int argc, char **argv)
 {
-	return cpnsctl_id_one(c, CPNS_CMD_ID_ADD, "add", argc, argv);
+	return cpnsctl_id_request(c, cpnsctl_id_usage, "id add", CPNS_CMD_ID_ADD,
+				  CPNS_A_LOCAL_ID, argc, argv);
 }
 
 static int cpnsctl_id_del(struct cpnsctl *c, int argc, char **argv)
 {
-	return cpnsctl_id_one(c, CPNS_CMD_ID_DEL, "del", argc, argv);
+	return cpnsctl_id_request(c, cpnsctl_id_usage, "id del", CPNS_CMD_ID_DEL,
+				  CPNS_A_LOCAL_ID, argc, argv);
 }
 
 static int cpnsctl_id_print(uint8_t cmd, struct nlattr **a, void *arg)

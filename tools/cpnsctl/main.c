@@ -158,6 +158,39 @@ struct nl_msg *cpnsctl_msg(struct cpnsctl *c, uint8_t cmd, int flags,
 	return msg;
 }
 
+/**
+ * cpnsctl_id_request() - a request whose only argument is one entity ID
+ * @c: the context
+ * @usage: the object's usage text, for errors
+ * @what: "OBJECT VERB", for errors
+ * @cmd: the netlink command
+ * @attr: the attribute that carries the ID
+ * @argc: argument count after the verb
+ * @argv: the arguments: exactly one ID
+ *
+ * Return: an exit status.
+ */
+int cpnsctl_id_request(struct cpnsctl *c, const char *usage, const char *what,
+		       uint8_t cmd, int attr, int argc, char **argv)
+{
+	uint8_t id[CPNS_ID_LEN];
+	struct nl_msg *msg;
+	int status;
+
+	if (argc != 1)
+		return cpnsctl_usage_error(usage, "%s: expected exactly one ID",
+					   what);
+	if (cpnsctl_parse_id(argv[0], id))
+		return cpnsctl_usage_error(usage, "%s: invalid entity ID \"%s\"",
+					   what, argv[0]);
+	msg = cpnsctl_msg(c, cmd, 0, &status);
+	if (!msg)
+		return status;
+	if (cpns_nl_put_id(msg, attr, id))
+		return cpnsctl_put_failed(msg);
+	return cpnsctl_request(c, msg, NULL, NULL, NULL);
+}
+
 /* An attribute did not fit: frees @msg. Return: CPNSCTL_EXIT_KERNEL. */
 int cpnsctl_put_failed(struct nl_msg *msg)
 {

@@ -73,23 +73,8 @@ static int cpnsctl_peer_set(struct cpnsctl *c, int argc, char **argv)
 
 static int cpnsctl_peer_del(struct cpnsctl *c, int argc, char **argv)
 {
-	uint8_t id[CPNS_ID_LEN];
-	struct nl_msg *msg;
-	int status;
-
-	if (argc != 1)
-		return cpnsctl_usage_error(cpnsctl_peer_usage,
-					   "peer del: expected exactly one ID");
-	if (cpnsctl_parse_id(argv[0], id))
-		return cpnsctl_usage_error(cpnsctl_peer_usage,
-					   "peer del: invalid entity ID \"%s\"",
-					   argv[0]);
-	msg = cpnsctl_msg(c, CPNS_CMD_PEER_DEL, 0, &status);
-	if (!msg)
-		return status;
-	if (cpns_nl_put_id(msg, CPNS_A_PEER_ID, id))
-		return cpnsctl_put_failed(msg);
-	return cpnsctl_request(c, msg, NULL, NULL, NULL);
+	return cpnsctl_id_request(c, cpnsctl_peer_usage, "peer del", CPNS_CMD_PEER_DEL,
+				  CPNS_A_PEER_ID, argc, argv);
 }
 
 static int cpnsctl_peer_print(uint8_t cmd, struct nlattr **a, void *arg)

@@ -65,23 +65,8 @@ static int cpnsctl_route_add(struct cpnsctl *c, int argc, char **argv)
 
 static int cpnsctl_route_del(struct cpnsctl *c, int argc, char **argv)
 {
-	uint8_t pne[CPNS_ID_LEN];
-	struct nl_msg *msg;
-	int status;
-
-	if (argc != 1)
-		return cpnsctl_usage_error(cpnsctl_route_usage,
-					   "route del: expected exactly one PNE ID");
-	if (cpnsctl_parse_id(argv[0], pne))
-		return cpnsctl_usage_error(cpnsctl_route_usage,
-					   "route del: invalid entity ID \"%s\"",
-					   argv[0]);
-	msg = cpnsctl_msg(c, CPNS_CMD_ROUTE_DEL, 0, &status);
-	if (!msg)
-		return status;
-	if (cpns_nl_put_id(msg, CPNS_A_PEER_ID, pne))
-		return cpnsctl_put_failed(msg);
-	return cpnsctl_request(c, msg, NULL, NULL, NULL);
+	return cpnsctl_id_request(c, cpnsctl_route_usage, "route del", CPNS_CMD_ROUTE_DEL,
+				  CPNS_A_PEER_ID, argc, argv);
 }
 
 static int cpnsctl_route_print(uint8_t cmd, struct nlattr **a, void *arg)
