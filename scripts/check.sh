@@ -46,51 +46,14 @@ say "tools and host tests"
 tap_step host make -s -j2 -C tools check CPNS_VECTORS="$CPNS_SHARED/vectors"
 make -s -j2 -C tools/bench >/dev/null 2>&1 || true
 
-# --- kernels: build everything, then run both VMs at once -------------------------
+# --- kernels -------------------------------------------------------------------
+# The stock guest starts as soon as its module and the selftests are
+# built, so that it runs while the debug kernel builds (on a cold cache)
+# and while the debug modules build.
 stock_ver=
 for v in $(ls -1 /boot | sed -n 's/^vmlinuz-//p' | sort -rV); do
 	if [ -d "/lib/modules/$v/build" ]; then stock_ver=$v; break; fi
 done
-say "debug kernel (cached build or a fresh one, several minutes)"
-kdbg=
-if [ -z "${CPNS_SKIP_DEBUG:-}" ]; then
-	kdbg=$(tools/testing/vm/build-kernel.sh 2>"$res/debug-kernel.log") || {
-		tail -n 30 "$res/debug-kernel.log" >&2
-		fail_case debug-kernel "debug kernel builds"
-		kdbg=
-	}
-fi
-ksft_inc=${kdbg:+$kdbg/selftests}
-if [ -z "$ksft_inc" ]; then
-	ksft_inc=$(tools/testing/vm/kselftest-headers.sh)
-fi
-
-say "selftests and modules"
-if ! make -s -C selftests KSFT_INC="$ksft_inc" >"$res/selftests-build.log" 2>&1; then
-	cat "$res/selftests-build.log" >&2
-	fail_case selftests-build "selftests build"
-fi
-run_stock=
-if [ -n "$stock_ver" ]; then
-	if scripts/build-module.sh "/lib/modules/$stock_ver/build" "$b/stock/mod" >"$res/stock-build.log" 2>&1; then
-		run_stock=1
-	else
-		cat "$res/stock-build.log" >&2
-		fail_case stock-build "module builds for $stock_ver"
-	fi
-else
-	fail_case stock-kernel "a Debian kernel with headers is installed"
-fi
-run_debug=
-if [ -n "$kdbg" ]; then
-	if scripts/build-module.sh "$kdbg/obj" "$b/debug/mod" >"$res/debug-build.log" 2>&1 &&
-	   scripts/build-module.sh "$kdbg/obj" "$b/debug/mod-kunit" kunit >>"$res/debug-build.log" 2>&1; then
-		run_debug=1
-	else
-		cat "$res/debug-build.log" >&2
-		fail_case debug-build "module builds for the debug kernel"
-	fi
-fi
 
 vm() { # NAME FLAVOUR KERNEL MODDIR VM-ARGS... -- [TEST...]
 	local name=$1 flavour=$2 kernel=$3 moddir=$4
@@ -103,34 +66,82 @@ vm() { # NAME FLAVOUR KERNEL MODDIR VM-ARGS... -- [TEST...]
 		-- "$flavour" "$top" "$moddir" "$top/build/selftests" "$@" 2>"$res/vm-$name.log"
 }
 
-# The kselftests, split in two for the debug kernel: a guest keeps about
-# one vCPU busy, so the stock guest and two debug guests share the two
-# cores well. Round-robin over the sorted names keeps the halves even.
-tests=()
-for t in build/selftests/cpns/* selftests/cpns/*.sh; do
-	[ -f "$t" ] && [ -x "$t" ] || continue
-	n=$(basename "$t"); tests+=("${n%.sh}")
-done
-mapfile -t tests < <(printf '%s\n' "${tests[@]}" | sort)
-half1=() half2=()
-for i in "${!tests[@]}"; do
-	if [ $((i % 2)) = 0 ]; then half1+=("${tests[$i]}"); else half2+=("${tests[$i]}"); fi
-done
-
+say "selftests and the module for the stock kernel"
 pids=()
-if [ -n "$run_debug" ]; then
-	say "debug kernel VMs (KUnit, kselftests, kmemleak): ${half1[*]} | ${half2[*]}"
-	vm debug debug "$kdbg/bzImage" "$b/debug" --timeout 2400 --mem 3072 -- "${half1[@]}" &
-	pids+=($!)
-	if [ ${#half2[@]} -gt 0 ]; then
-		vm debug2 debug-nokunit "$kdbg/bzImage" "$b/debug" --timeout 2400 --mem 3072 -- "${half2[@]}" &
-		pids+=($!)
-	fi
+selftests_ok=
+if ksft_inc=$(tools/testing/vm/kselftest-headers.sh 2>"$res/selftests-build.log") &&
+   make -s -C selftests KSFT_INC="$ksft_inc" >>"$res/selftests-build.log" 2>&1; then
+	selftests_ok=1
+else
+	cat "$res/selftests-build.log" >&2
+	fail_case selftests-build "selftests build"
 fi
-if [ -n "$run_stock" ]; then
+if [ -z "$stock_ver" ]; then
+	fail_case stock-kernel "a Debian kernel with headers is installed"
+elif ! scripts/build-module.sh "/lib/modules/$stock_ver/build" "$b/stock/mod" >"$res/stock-build.log" 2>&1; then
+	cat "$res/stock-build.log" >&2
+	fail_case stock-build "module builds for $stock_ver"
+elif [ -n "$selftests_ok" ]; then
 	say "stock kernel $stock_ver VM (kselftests)"
 	vm stock stock "/boot/vmlinuz-$stock_ver" "$b/stock" --modules "$stock_ver" --timeout 1800 &
 	pids+=($!)
+fi
+
+say "debug kernel (cached build or a fresh one, several minutes)"
+kdbg=
+if [ -z "${CPNS_SKIP_DEBUG:-}" ]; then
+	kdbg=$(tools/testing/vm/build-kernel.sh 2>"$res/debug-kernel.log") || {
+		tail -n 30 "$res/debug-kernel.log" >&2
+		fail_case debug-kernel "debug kernel builds"
+		kdbg=
+	}
+fi
+run_debug=
+if [ -n "$kdbg" ] && [ -n "$selftests_ok" ]; then
+	say "modules for the debug kernel"
+	scripts/build-module.sh "$kdbg/obj" "$b/debug/mod" >"$res/debug-build.log" 2>&1 &
+	p1=$!
+	scripts/build-module.sh "$kdbg/obj" "$b/debug/mod-kunit" kunit >"$res/debug-kunit-build.log" 2>&1
+	r2=$?
+	if wait $p1 && [ $r2 = 0 ]; then
+		run_debug=1
+	else
+		cat "$res/debug-build.log" "$res/debug-kunit-build.log" >&2
+		fail_case debug-build "module builds for the debug kernel"
+	fi
+fi
+
+# The debug kernel's kselftests are shared by two guests (a guest keeps
+# about one core busy): longest first, each to the guest with less work.
+# The weights are seconds measured on the debug guest; a test not listed
+# counts as 30.
+declare -A weight=(
+	[traffic_test]=145 [continuity_test]=96 [cpnsctl_test]=92
+	[procedures_test]=86 [netlink_test]=40 [socket_test]=11
+	[module_test]=9
+)
+tests=()
+for t in build/selftests/cpns/* selftests/cpns/*.sh; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	n=$(basename "$t"); n=${n%.sh}
+	tests+=("${weight[$n]:-30} $n")
+done
+mapfile -t tests < <(printf '%s\n' "${tests[@]}" | sort -k1,1nr -k2)
+# The first guest also runs the KUnit suites and the boot scan.
+half1=() half2=() w1=60 w2=0
+for t in "${tests[@]}"; do
+	if [ $w1 -le $w2 ]; then half1+=("${t#* }"); w1=$((w1 + ${t%% *}))
+	else half2+=("${t#* }"); w2=$((w2 + ${t%% *})); fi
+done
+
+if [ -n "$run_debug" ]; then
+	say "debug kernel VMs (KUnit, kselftests, kmemleak): ${half1[*]} | ${half2[*]}"
+	vm debug debug "$kdbg/bzImage" "$b/debug" --timeout 2400 --mem 2048 -- "${half1[@]}" &
+	pids+=($!)
+	if [ ${#half2[@]} -gt 0 ]; then
+		vm debug2 debug-nokunit "$kdbg/bzImage" "$b/debug" --timeout 2400 --mem 2048 -- "${half2[@]}" &
+		pids+=($!)
+	fi
 fi
 say "fuzz smoke run"
 tap_step fuzz make -s -C tools fuzz-check FUZZ_CHECK_SECONDS=5

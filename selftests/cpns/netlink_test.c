@@ -305,19 +305,20 @@ TEST_F(nl, peers)
 	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_PEER_GET, 0,
 			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id)));
 
-	for (i = 0; i < 2000; i++) {
+	/* Enough for a dump of several messages. */
+	for (i = 0; i < NPEERS; i++) {
 		mkid(id, 2000 + i);
 		ASSERT_EQ(0, REQ(CPNS_CMD_PEER_SET, 0,
 				 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
 				 nla_put_u32(m, CPNS_A_ADDR4, htonl(0xc0000200 + (i & 0xff)))));
 	}
-	EXPECT_EQ(2001, count_dump(self, CPNS_CMD_PEER_GET));
+	EXPECT_EQ(NPEERS + 1, count_dump(self, CPNS_CMD_PEER_GET));
 
 	EXPECT_EQ(0, REQ(CPNS_CMD_PEER_DEL, 0,
 			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
 	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_PEER_DEL, 0,
 			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
-	EXPECT_EQ(2000, count_dump(self, CPNS_CMD_PEER_GET));
+	EXPECT_EQ(NPEERS, count_dump(self, CPNS_CMD_PEER_GET));
 }
 
 TEST_F(nl, routes)
@@ -538,7 +539,7 @@ TEST_F_TIMEOUT(nl, many_sessions_dump_and_flush, 600)
 
 	ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
 			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
-	for (i = 0; i < 2000; i++) {
+	for (i = 0; i < NSESSIONS; i++) {
 		mkid(peer, 5000 + i / 2);
 		ASSERT_EQ(0, session_new(self, self->local, peer, 1 + i % 2,
 					 variant->suite, CPNS_TX_IMMEDIATE));
@@ -547,8 +548,8 @@ TEST_F_TIMEOUT(nl, many_sessions_dump_and_flush, 600)
 	}
 	/* Indicative only: the whole machine's slab, idle generations. */
 	TH_LOG("slab per idle generation: about %ld bytes",
-	       (slab_kb() - before) * 1024 / 1900);
-	EXPECT_EQ(2000, count_dump(self, CPNS_CMD_SESSION_GET));
+	       (slab_kb() - before) * 1024 / (NSESSIONS - 100));
+	EXPECT_EQ(NSESSIONS, count_dump(self, CPNS_CMD_SESSION_GET));
 	/* A filtered dump. */
 	mkid(peer, 5000);
 	EXPECT_EQ(0, REQ(CPNS_CMD_SESSION_GET, NLM_F_DUMP,
