@@ -16,6 +16,10 @@
 #include "kselftest_harness.h"
 #include "cpns_test.h"
 
+/* Objects for the large dumps: each spans several dump messages. */
+#define NPEERS		1000
+#define NSESSIONS	500
+
 static const uint8_t id_zero[CPNS_ID_LEN];
 static const uint8_t id_ones[CPNS_ID_LEN] = {
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
