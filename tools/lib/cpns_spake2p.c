@@ -132,6 +132,15 @@ static int sp_mul(struct sp_ctx *c, EC_POINT *r, const EC_POINT *pt,
 	return ok == 1 ? 0 : -EIO;
 }
 
+/* r = s * G (pt NULL) or r = s * pt, encoded to @out */
+static int sp_mul_encode(struct sp_ctx *c, EC_POINT *r, const EC_POINT *pt,
+			 const BIGNUM *s, uint8_t out[CPNS_SPAKE2P_POINT_LEN])
+{
+	int ret = sp_mul(c, r, pt, s);
+
+	return ret ? ret : sp_encode(c, r, out);
+}
+
 /* r = a*G + b*Q */
 static int sp_mul_add(struct sp_ctx *c, EC_POINT *r, const BIGNUM *a,
 		      const EC_POINT *q, const BIGNUM *b)
@@ -242,9 +251,7 @@ int cpns_spake2p_compute_l(const uint8_t w1[CPNS_SPAKE2P_SCALAR_LEN],
 	if (!s)
 		goto out;
 	pt = EC_POINT_new(c.group);
-	ret = pt ? sp_mul(&c, pt, NULL, s) : -ENOMEM;
-	if (!ret)
-		ret = sp_encode(&c, pt, l);
+	ret = pt ? sp_mul_encode(&c, pt, NULL, s, l) : -ENOMEM;
 out:
 	EC_POINT_free(pt);
 	BN_clear_free(s);
@@ -437,13 +444,9 @@ int cpns_spake2p_prover_finish(const struct cpns_spake2p_ids *ids,
 		goto out;
 	ret = sp_unblind(&c, t, y, n, bw0);
 	if (!ret)
-		ret = sp_mul(&c, r, t, bx);
+		ret = sp_mul_encode(&c, r, t, bx, keys->z);
 	if (!ret)
-		ret = sp_encode(&c, r, keys->z);
-	if (!ret)
-		ret = sp_mul(&c, r, t, bw1);
-	if (!ret)
-		ret = sp_encode(&c, r, keys->v);
+		ret = sp_mul_encode(&c, r, t, bw1, keys->v);
 	if (!ret)
 		ret = sp_schedule(ids, share_p, share_v, w0, keys);
 out:
@@ -495,13 +498,9 @@ int cpns_spake2p_verifier_finish(const struct cpns_spake2p_ids *ids,
 	if (!ret)
 		ret = sp_unblind(&c, t, x, m, bw0);
 	if (!ret)
-		ret = sp_mul(&c, r, t, by);
+		ret = sp_mul_encode(&c, r, t, by, keys->z);
 	if (!ret)
-		ret = sp_encode(&c, r, keys->z);
-	if (!ret)
-		ret = sp_mul(&c, r, pl, by);
-	if (!ret)
-		ret = sp_encode(&c, r, keys->v);
+		ret = sp_mul_encode(&c, r, pl, by, keys->v);
 	if (!ret)
 		ret = sp_schedule(ids, share_p, share_v, w0, keys);
 out:
