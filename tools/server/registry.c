@@ -21,6 +21,14 @@
 
 struct cpns_reg {
 	sqlite3 *db;
+	/*
+	 * The statement of cpns_reg_eukey_lookup(), prepared once: it runs
+	 * on every procedure B m1, and parsing the SQL again each time cost
+	 * the server more than the lookup itself. Reset after each use, so
+	 * that it never holds a read transaction open (a revocation by
+	 * "cpnsd entity revoke" is seen at the next lookup).
+	 */
+	sqlite3_stmt *lookup_st;
 	uint8_t kek[CPNS_KEY_LEN];
 	char source[64];
 };
@@ -347,6 +355,7 @@ void cpns_reg_close(struct cpns_reg *reg)
 {
 	if (!reg)
 		return;
+	sqlite3_finalize(reg->lookup_st);
 	sqlite3_close(reg->db);
 	cpns_wipe(reg->kek, sizeof(reg->kek));
 	free(reg);
@@ -354,16 +363,25 @@ void cpns_reg_close(struct cpns_reg *reg)
 
 /* ---- users ------------------------------------------------------------ */
 
-int cpns_reg_user_add(struct cpns_reg *reg, const uint8_t *uid,
-		      size_t uid_len, uint64_t now, struct cpns_err *err)
+/* Checks the UserID, then BEGIN IMMEDIATE; 0 or the error, described. */
+static int begin_user(struct cpns_reg *reg, const uint8_t *uid,
+		      size_t uid_len, struct cpns_err *err)
 {
 	int r;
 
 	if (!uid_ok(uid, uid_len))
 		return cpns_err_set(err, -EINVAL, "UserID must be 1-64 bytes");
 	r = begin(reg);
+	return r ? db_err(reg, err, r, "begin") : 0;
+}
+
+int cpns_reg_user_add(struct cpns_reg *reg, const uint8_t *uid,
+		      size_t uid_len, uint64_t now, struct cpns_err *err)
+{
+	int r = begin_user(reg, uid, uid_len, err);
+
 	if (r)
-		return db_err(reg, err, r, "begin");
+		return r;
 	r = run(reg, prep(reg, "INSERT INTO users (user_id, created, updated)"
 			       " VALUES (?, ?, ?)", "bii", uid, uid_len,
 			  (int64_t)now, (int64_t)now));
@@ -377,13 +395,10 @@ int cpns_reg_user_add(struct cpns_reg *reg, const uint8_t *uid,
 int cpns_reg_user_remove(struct cpns_reg *reg, const uint8_t *uid,
 			 size_t uid_len, uint64_t now, struct cpns_err *err)
 {
-	int r;
+	int r = begin_user(reg, uid, uid_len, err);
 
-	if (!uid_ok(uid, uid_len))
-		return cpns_err_set(err, -EINVAL, "UserID must be 1-64 bytes");
-	r = begin(reg);
 	if (r)
-		return db_err(reg, err, r, "begin");
+		return r;
 	/* keys of pending assignments of this user on unbound entities */
 	r = run(reg, prep(reg, "DELETE FROM eukeys WHERE user_id = ?", "b",
 			  uid, uid_len));
@@ -403,13 +418,10 @@ int cpns_reg_user_disable(struct cpns_reg *reg, const uint8_t *uid,
 			  size_t uid_len, bool disabled, uint64_t now,
 			  struct cpns_err *err)
 {
-	int r;
+	int r = begin_user(reg, uid, uid_len, err);
 
-	if (!uid_ok(uid, uid_len))
-		return cpns_err_set(err, -EINVAL, "UserID must be 1-64 bytes");
-	r = begin(reg);
 	if (r)
-		return db_err(reg, err, r, "begin");
+		return r;
 	r = run(reg, prep(reg, "UPDATE users SET disabled = ?, updated = ?"
 			       " WHERE user_id = ?", "iib", (int64_t)disabled,
 			  (int64_t)now, uid, uid_len));
@@ -784,11 +796,19 @@ int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 	sqlite3_stmt *st;
 	int rc, r = -ENOENT;
 
-	st = prep(reg, "SELECT kid, wrapped, expiry FROM eukeys"
-		       " WHERE entity_id = ? AND state = 1 AND expiry > ?",
-		  "bi", id, (size_t)CPNS_ID_LEN, (int64_t)now);
-	if (!st)
+	if (!reg->lookup_st &&
+	    sqlite3_prepare_v3(reg->db,
+			       "SELECT kid, wrapped, expiry FROM eukeys"
+			       " WHERE entity_id = ? AND state = 1 AND expiry > ?",
+			       -1, SQLITE_PREPARE_PERSISTENT, &reg->lookup_st,
+			       NULL) != SQLITE_OK)
 		return -EIO;
+	st = reg->lookup_st;
+	if (sqlite3_bind_blob(st, 1, id, CPNS_ID_LEN, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK) {
+		sqlite3_reset(st);
+		return -EIO;
+	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		uint32_t k = (uint32_t)sqlite3_column_int64(st, 0);
@@ -808,7 +828,9 @@ int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 	} else if (rc != SQLITE_DONE) {
 		r = -EIO;
 	}
-	sqlite3_finalize(st);
+	/* ends the read transaction; the wrapped key is not kept */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (r)
 		cpns_wipe(eukey, CPNS_KEY_LEN);
 	return r;
