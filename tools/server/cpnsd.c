@@ -49,6 +49,7 @@
 #define CPNSD_MAX_PROCA		256	/* concurrent exchanges (11) */
 #define CPNSD_PROCA_KEEP_S	60	/* exchange state (11) */
 #define CPNSD_RATE_SLOTS	512
+#define CPNSD_M1_RATE		20	/* m1 per second per source IP (11) */
 
 static const char cpnsd_usage_text[] =
 	"Usage: cpnsd [OPTIONS]                      run the server\n"
@@ -61,7 +62,8 @@ static const char cpnsd_usage_text[] =
 	"       cpnsd [OPTIONS] audit [ EVENT ]\n"
 	"OPTIONS := { -i|--id ID | -s|--state-dir DIR | -r|--registry FILE |\n"
 	"             -k|--kek SPEC | --secret FILE | -P|--port N | -n|--netns NAME |\n"
-	"             --require-dhe | --log2n { 15 | 16 } | -e|--stderr | -h|--help }\n"
+	"             --require-dhe | --log2n { 15 | 16 } | --m1-rate N |\n"
+	"             -e|--stderr | -h|--help }\n"
 	"SPEC := { FILE | - | fd:N }\n";
 
 struct cpnsd_opts {
@@ -72,6 +74,13 @@ struct cpnsd_opts {
 	const char *netns;
 	bool require_dhe, log_stderr;
 	unsigned int log2n;
+	/*
+	 * ConnectRequests per second per source IP address. Section 11 sets
+	 * 20 and allows only stricter values; a larger one is for gateways
+	 * that all share one address (a NAT, the auth benchmark) and is
+	 * logged at start.
+	 */
+	unsigned int m1_rate;
 };
 
 /* ---- rate tables (section 11) ----------------------------------------- */
@@ -494,9 +503,10 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 	size_t ipl = cpnsd_ip_key(d->cur_addr, ipk);
 	int v;
 
-	/* 20 m1 per second per source IP address: drop silently */
+	/* m1 per second per source IP address (20, --m1-rate): drop silently */
 	if (msg[0] == CPNS_MSG_CONNECT_REQUEST && ipl &&
-	    cpnsd_rate_hit(&d->m1_ip, ipk, ipl, d->now_ms, 1000, 20, true))
+	    cpnsd_rate_hit(&d->m1_ip, ipk, ipl, d->now_ms, 1000, d->o.m1_rate,
+			   true))
 		return;
 	memset(&act, 0, sizeof(act));
 	v = cpns_hs_resp_recv(d->hs, msg, len, &meta, &act);
@@ -694,6 +704,10 @@ static int cpnsd_run(struct cpnsd *d)
 	cpns_id_format(d->o.id, id);
 	syslog(LOG_INFO, "serving %s (procedures A and B), registry %s", id,
 	       d->o.registry);
+	if (d->o.m1_rate > CPNSD_M1_RATE)
+		syslog(LOG_WARNING,
+		       "--m1-rate %u: more ConnectRequests per source address than the %u/s of PROTOCOL.md 11",
+		       d->o.m1_rate, CPNSD_M1_RATE);
 	while (!stop) {
 		struct pollfd pfd[2] = {
 			{ .fd = d->hfd, .events = POLLIN },
@@ -908,6 +922,7 @@ int main(int argc, char **argv)
 		{ "netns", required_argument, NULL, 'n' },
 		{ "require-dhe", no_argument, NULL, 'D' },
 		{ "log2n", required_argument, NULL, 'L' },
+		{ "m1-rate", required_argument, NULL, 'M' },
 		{ "stderr", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -918,6 +933,7 @@ int main(int argc, char **argv)
 	int c;
 
 	d.o.log2n = 15;
+	d.o.m1_rate = CPNSD_M1_RATE;
 	d.hfd = d.sfd = -1;
 	while ((c = getopt_long(argc, argv, "+i:s:r:k:P:n:eh", opts, NULL)) != -1) {
 		switch (c) {
@@ -953,6 +969,11 @@ int main(int argc, char **argv)
 			d.o.log2n = (unsigned int)strtoul(optarg, &end, 10);
 			if (*end || (d.o.log2n != 15 && d.o.log2n != 16))
 				return cpnsd_usage("log2n must be 15 or 16");
+			break;
+		case 'M':
+			d.o.m1_rate = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !d.o.m1_rate || d.o.m1_rate > 1000000)
+				return cpnsd_usage("invalid --m1-rate \"%s\"", optarg);
 			break;
 		case 'e':
 			d.o.log_stderr = true;
