@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Turn the bench.jsonl of tools/testing/vm/bench-plan.sh into a Markdown
-report with the targets of the benchmark checked."""
+"""Turn the bench.jsonl of tools/testing/vm/bench-plan.sh and
+bench-auth-plan.sh into a Markdown report with the targets of the benchmark
+checked."""
 import json
 import sys
 
@@ -16,11 +17,17 @@ def main(path):
     rows = [json.loads(l) for l in open(path) if l.strip()]
     tp = {}
     mem = None
+    auth = {}
     for r in rows:
         if r['case'] == 'memory':
             mem = r
+        elif r['case'].startswith('auth-'):
+            auth[r['case']] = r
         else:
             tp[(r['case'], r['size'])] = r
+    if not tp and not mem:
+        auth_report(auth)
+        return
     print('## Throughput (receiver side, one VM run, TCG)\n')
     print('| path | payload | records/s | MB/s | sent by the sender |')
     print('|---|---:|---:|---:|---:|')
@@ -53,6 +60,43 @@ def main(path):
         ratio = rate(big[0])[0] / rate(small[0])[0]
         print('- lookup: 64 B records/s with %s vs 10 sessions: %.2f x (flat is 1.0)'
               % (big[0]['case'].split('-')[2], ratio))
+    if auth:
+        auth_report(auth)
+
+
+def auth_report(a):
+    """Procedure B: cpnsd against many gateways next to the crypto alone."""
+    c1, c2, s = a.get('auth-crypto'), a.get('auth-crypto-2'), a.get('auth-server')
+    print('\n## Procedure B authentications (one VM run, TCG)\n')
+    print('| what | per second | initiator ms | responder ms | notes |')
+    print('|---|---:|---:|---:|---|')
+    if c1:
+        print('| crypto only, both sides in one process | %.1f | %.2f | %.2f | no I/O |'
+              % (c1['per_s'], c1['initiator_us'] / 1e3, c1['responder_us'] / 1e3))
+    if c2:
+        print('| crypto only, two processes at once (each) | %.1f | %.2f | %.2f | '
+              'both vCPUs busy, as in the server run |'
+              % (c2['per_s'], c2['initiator_us'] / 1e3, c2['responder_us'] / 1e3))
+    if s:
+        per = s['server_cpu_seconds'] / s['completed'] * 1e3 if s['completed'] else 0
+        sys_ = s['server_sys_cpu_seconds'] / s['completed'] * 1e3 if s['completed'] else 0
+        print('| cpnsd, %d gateways over AF_CPNS | %.1f | | %.2f CPU (%.2f in the kernel) | '
+              '%d completed in %.1f s, %d failed, %d retransmissions, latency %.0f ms '
+              '(max %.0f) |'
+              % (s['gateways'], s['per_s'], per, sys_, s['completed'], s['seconds'],
+                 s['failed'], s['retransmissions'], s['latency_ms'], s['latency_max_ms']))
+        print('\nConfiguration: %s.' % s.get('config', ''))
+    if c1 and s and s['per_s']:
+        ratio = s['per_s'] / c1['per_s']
+        over = c1['per_s'] / s['per_s'] - 1
+        print('\n- server path / crypto only: %.2f; the server adds %.0f %% to the '
+              'crypto (target <= 50 %%): %s' % (ratio, 100 * over,
+                                                  'met' if over <= 0.5 else 'NOT met'))
+    if c2 and s and s['completed']:
+        per = s['server_cpu_seconds'] / s['completed'] * 1e6
+        print('- cpnsd CPU per authentication / responder crypto (two-process figure): '
+              '%.1f x, %.0f %% beyond the crypto' % (per / c2['responder_us'],
+                                                    100 * (per / c2['responder_us'] - 1)))
 
 
 if __name__ == '__main__':
