@@ -59,10 +59,7 @@ struct numbered {
 #define MAGIC	0x636f6e74	/* "cont" */
 
 FIXTURE(continuity) {
-	char na[32], nb[32];
-	uint8_t a[CPNS_ID_LEN], b[CPNS_ID_LEN];
-	int fa, fb;		/* data sockets in A and B */
-	int root;		/* the initial namespace */
+	struct cpns_ab ab;	/* A, B, their data sockets */
 	pid_t child;		/* the sender, 0 when none runs */
 	int credit;		/* parent's end of the credit socket pair */
 	char saved[32];		/* tx_epoch_records to restore, "" if untouched */
@@ -89,55 +86,21 @@ static int enter(const char *ns)
 static int install(FIXTURE_DATA(continuity) *self, uint8_t suite,
 		   uint8_t gen, int on_b)
 {
-	const uint8_t *i2r = gen == 1 ? ts1_i2r : ts2_i2r;
-	const uint8_t *r2i = gen == 1 ? ts1_r2i : ts2_r2i;
-
-	if (on_b)
-		return enter(self->nb) ?:
-		       cpns_nl_session_new(self->b, self->a, gen, suite,
-					   CPNS_ROLE_RESPONDER,
-					   CPNS_TX_ON_CONFIRM, r2i, i2r);
-	return enter(self->na) ?:
-	       cpns_nl_session_new(self->a, self->b, gen, suite,
-				   CPNS_ROLE_INITIATOR, CPNS_TX_IMMEDIATE,
-				   i2r, r2i);
+	return cpns_ab_install(&self->ab, on_b, gen, suite,
+			       gen == 1 ? ts1_i2r : ts2_i2r,
+			       gen == 1 ? ts1_r2i : ts2_r2i);
 }
 
 FIXTURE_SETUP(continuity)
 {
 	int one = 1;
 
-	ASSERT_EQ(0, cpns_ensure_loaded());
 	self->credit = -1;
-	self->root = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->root);
-	snprintf(self->na, sizeof(self->na), "ctA%d", getpid());
-	snprintf(self->nb, sizeof(self->nb), "ctB%d", getpid());
-	ASSERT_EQ(0, cpns_run("ip netns add %s && ip netns add %s",
-			      self->na, self->nb));
-	ASSERT_EQ(0, cpns_run("ip link add va netns %s type veth peer name vb netns %s && "
-			      "ip -n %s addr add 10.79.0.1/24 dev va && ip -n %s link set va up && "
-			      "ip -n %s addr add 10.79.0.2/24 dev vb && ip -n %s link set vb up && "
-			      "ip -n %s link set lo up && ip -n %s link set lo up",
-			      self->na, self->nb, self->na, self->na,
-			      self->nb, self->nb, self->na, self->nb));
-	cpns_mkid(self->a, 1);
-	cpns_mkid(self->b, 2);
-
-	ASSERT_EQ(0, enter(self->na));
-	ASSERT_EQ(0, cpns_nl_id_add(self->a));
-	ASSERT_EQ(0, cpns_nl_peer_set4(self->b, "10.79.0.2", UDP_PORT, 0, 0));
-	self->fa = cpns_socket();
-	ASSERT_EQ(0, cpns_bind(self->fa, self->a, PORT_A));
-	ASSERT_EQ(0, setsockopt(self->fa, SOL_CPNS, CPNS_RECVINFO, &one,
+	ASSERT_EQ(0, cpns_ab_setup(&self->ab, "ct", "10.79.0.1", "10.79.0.2",
+				   PORT_A, PORT_B));
+	ASSERT_EQ(0, setsockopt(self->ab.fa, SOL_CPNS, CPNS_RECVINFO, &one,
 				sizeof(one)));
-
-	ASSERT_EQ(0, enter(self->nb));
-	ASSERT_EQ(0, cpns_nl_id_add(self->b));
-	ASSERT_EQ(0, cpns_nl_peer_set4(self->a, "10.79.0.1", UDP_PORT, 0, 0));
-	self->fb = cpns_socket();
-	ASSERT_EQ(0, cpns_bind(self->fb, self->b, PORT_B));
-	ASSERT_EQ(0, setsockopt(self->fb, SOL_CPNS, CPNS_RECVINFO, &one,
+	ASSERT_EQ(0, setsockopt(self->ab.fb, SOL_CPNS, CPNS_RECVINFO, &one,
 				sizeof(one)));
 
 	ASSERT_EQ(0, install(self, variant->suite, 1, 0));
@@ -185,11 +148,7 @@ FIXTURE_TEARDOWN(continuity)
 		EXPECT_EQ(0, param_write(self->saved));
 	if (self->credit >= 0)
 		close(self->credit);
-	close(self->fa);
-	close(self->fb);
-	setns(self->root, CLONE_NEWNET);
-	cpns_run("ip netns del %s; ip netns del %s", self->na, self->nb);
-	close(self->root);
+	cpns_ab_teardown(&self->ab);
 }
 
 /* ---- the sender --------------------------------------------------------- */
@@ -257,7 +216,7 @@ static void start_sender(struct __test_metadata *_metadata,
 	ASSERT_LE(0, self->child);
 	if (self->child == 0) {
 		close(sv[0]);
-		sender(self->fa, self->b, n, sv[1], pace_us);
+		sender(self->ab.fa, self->ab.b, n, sv[1], pace_us);
 	}
 	close(sv[1]);
 	self->credit = sv[0];
@@ -379,7 +338,7 @@ static void log_drops(struct __test_metadata *_metadata,
 	uint64_t st[__CPNS_STAT_MAX];
 	int i;
 
-	if (enter(self->nb) || cpns_nl_stats(st))
+	if (enter(self->ab.nb) || cpns_nl_stats(st))
 		return;
 	for (i = CPNS_STAT_DROP_SHORT; i <= CPNS_STAT_DROP_NO_PORT; i++)
 		if (st[i])
@@ -432,18 +391,18 @@ static int gen_get(const char *ns, const uint8_t local[CPNS_ID_LEN],
 /* One record from B to A, received on A; returns its generation or -1. */
 static int b_to_a(FIXTURE_DATA(continuity) *self, const char *text)
 {
-	struct pollfd p = { .fd = self->fa, .events = POLLIN };
+	struct pollfd p = { .fd = self->ab.fa, .events = POLLIN };
 	struct cpns_recvinfo ri;
 	char buf[32];
 	int got;
 
-	if (cpns_sendto(self->fb, text, strlen(text), self->a, PORT_A, 0) !=
+	if (cpns_sendto(self->ab.fb, text, strlen(text), self->ab.a, PORT_A, 0) !=
 	    (ssize_t)strlen(text))
 		return -1;
 	if (poll(&p, 1, IDLE_MS) != 1)
 		return -1;
 	memset(buf, 0, sizeof(buf));
-	if (cpns_recv_info(self->fa, buf, sizeof(buf) - 1, MSG_DONTWAIT, NULL,
+	if (cpns_recv_info(self->ab.fa, buf, sizeof(buf) - 1, MSG_DONTWAIT, NULL,
 			   &ri, &got) != (ssize_t)strlen(text) ||
 	    strcmp(buf, text) || !got)
 		return -1;
@@ -472,7 +431,7 @@ TEST_F_TIMEOUT(continuity, epochs, 240)
 
 	ASSERT_EQ(0, stream_init(&s, N_EPOCHS));
 	start_sender(_metadata, self, N_EPOCHS, 0);
-	EXPECT_EQ(0, stream_recv(self->fb, self->credit, &s, N_EPOCHS));
+	EXPECT_EQ(0, stream_recv(self->ab.fb, self->credit, &s, N_EPOCHS));
 	EXPECT_EQ(0, wait_sender(self));
 	stream_check(_metadata, &s);
 	if (s.count != N_EPOCHS)
@@ -491,10 +450,10 @@ TEST_F_TIMEOUT(continuity, epochs, 240)
 	}
 
 	/* The epoch moved past N / 64 - 1 at A's transmit and B's receive. */
-	ASSERT_EQ(0, gen_get(self->na, self->a, self->b, 1, &st));
+	ASSERT_EQ(0, gen_get(self->ab.na, self->ab.a, self->ab.b, 1, &st));
 	EXPECT_LE(N_EPOCHS / EPOCH_RECORDS - 1, st.tx_epoch);
 	EXPECT_EQ((N_EPOCHS - 1) / EPOCH_RECORDS, st.tx_epoch);
-	ASSERT_EQ(0, gen_get(self->nb, self->b, self->a, 1, &st));
+	ASSERT_EQ(0, gen_get(self->ab.nb, self->ab.b, self->ab.a, 1, &st));
 	EXPECT_EQ((N_EPOCHS - 1) / EPOCH_RECORDS, st.rx_epoch);
 	stream_free(&s);
 }
@@ -507,22 +466,22 @@ TEST_F_TIMEOUT(continuity, new_generation, 240)
 
 	ASSERT_EQ(0, stream_init(&s, N_GEN));
 	start_sender(_metadata, self, N_GEN, GEN_PACE_US);
-	ASSERT_EQ(0, stream_recv(self->fb, self->credit, &s, GEN_AT_B));
+	ASSERT_EQ(0, stream_recv(self->ab.fb, self->credit, &s, GEN_AT_B));
 
 	/* B, the responder, installs generation 2 first, on-confirm: it keeps
 	 * transmitting on generation 1 (2.10).
 	 */
 	ASSERT_EQ(0, install(self, variant->suite, 2, 1));
-	ASSERT_EQ(0, gen_get(self->nb, self->b, self->a, 2, &st));
+	ASSERT_EQ(0, gen_get(self->ab.nb, self->ab.b, self->ab.a, 2, &st));
 	EXPECT_EQ(0, st.active);
-	ASSERT_EQ(0, gen_get(self->nb, self->b, self->a, 1, &st));
+	ASSERT_EQ(0, gen_get(self->ab.nb, self->ab.b, self->ab.a, 1, &st));
 	EXPECT_EQ(1, st.active);
 	EXPECT_EQ(1, b_to_a(self, "before"));
-	ASSERT_EQ(0, stream_recv(self->fb, self->credit, &s, GEN_AT_A));
+	ASSERT_EQ(0, stream_recv(self->ab.fb, self->credit, &s, GEN_AT_A));
 
 	/* Then A, the initiator, immediate: its next record is on 2. */
 	ASSERT_EQ(0, install(self, variant->suite, 2, 0));
-	EXPECT_EQ(0, stream_recv(self->fb, self->credit, &s, N_GEN));
+	EXPECT_EQ(0, stream_recv(self->ab.fb, self->credit, &s, N_GEN));
 	EXPECT_EQ(0, wait_sender(self));
 	stream_check(_metadata, &s);
 	if (s.count != N_GEN)
@@ -542,12 +501,12 @@ TEST_F_TIMEOUT(continuity, new_generation, 240)
 	}
 
 	/* B's first authenticated record on 2 switched its transmission. */
-	ASSERT_EQ(0, gen_get(self->nb, self->b, self->a, 2, &st));
+	ASSERT_EQ(0, gen_get(self->ab.nb, self->ab.b, self->ab.a, 2, &st));
 	EXPECT_EQ(1, st.active);
-	ASSERT_EQ(0, gen_get(self->nb, self->b, self->a, 1, &st));
+	ASSERT_EQ(0, gen_get(self->ab.nb, self->ab.b, self->ab.a, 1, &st));
 	EXPECT_EQ(0, st.active);
 	EXPECT_EQ(2, b_to_a(self, "after"));
-	ASSERT_EQ(0, gen_get(self->na, self->a, self->b, 2, &st));
+	ASSERT_EQ(0, gen_get(self->ab.na, self->ab.a, self->ab.b, 2, &st));
 	EXPECT_EQ(1, st.active);
 	stream_free(&s);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers of the data-path selftests (socket_test, traffic_test): AF_CPNS
- * addresses, capabilities, namespaces, and the generic netlink requests
- * that set a namespace up (IDs, peers, routes, sessions, counters).
+ * Helpers of the data-path selftests (socket_test, traffic_test,
+ * continuity_test, transport_test): AF_CPNS addresses, capabilities,
+ * namespaces, the generic netlink requests that set a namespace up (IDs,
+ * peers, routes, sessions, counters), and two namespaces A and B linked
+ * by a veth pair with a data socket in each.
  *
  * Every request opens its own netlink socket, so it acts on the network
  * namespace the calling thread is in at that moment.
@@ -153,7 +155,7 @@ static inline int cpns_drop_caps(uint32_t caps)
 
 static inline int cpns_run(const char *fmt, ...)
 {
-	char cmd[512];
+	char cmd[1024];
 	va_list ap;
 	int ret;
 
@@ -289,6 +291,41 @@ static inline void cpns_put_addr4(struct nl_msg *msg, const char *ip,
 	nla_put_u16(msg, CPNS_A_PORT, port);
 }
 
+/* @ip is an IPv4 or IPv6 address in text form. */
+static inline int cpns_put_addr(struct nl_msg *msg, const char *ip,
+				uint16_t port)
+{
+	struct in6_addr a6;
+
+	if (!strchr(ip, ':')) {
+		cpns_put_addr4(msg, ip, port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &a6) != 1)
+		return -EINVAL;
+	nla_put(msg, CPNS_A_ADDR6, sizeof(a6), &a6);
+	nla_put_u16(msg, CPNS_A_PORT, port);
+	return 0;
+}
+
+/* Address-table entry: @peer is at @ip:@port, IPv4 or IPv6. */
+static inline int cpns_nl_peer_set(const uint8_t peer[CPNS_ID_LEN],
+				   const char *ip, uint16_t port, int learn)
+{
+	struct cpns_nlreq r;
+
+	if (cpns_nlreq_start(&r, CPNS_CMD_PEER_SET, NLM_F_ACK))
+		return -EIO;
+	nla_put(r.msg, CPNS_A_PEER_ID, CPNS_ID_LEN, peer);
+	if (cpns_put_addr(r.msg, ip, port)) {
+		cpns_nlreq_free(&r);
+		return -EINVAL;
+	}
+	if (learn)
+		nla_put_u8(r.msg, CPNS_A_LEARN, 1);
+	return cpns_nlreq_run(&r, NULL, NULL);
+}
+
 /* Address-table entry: @peer is at @ip:@port. */
 static inline int cpns_nl_peer_set4(const uint8_t peer[CPNS_ID_LEN],
 				    const char *ip, uint16_t port, int learn,
@@ -390,6 +427,156 @@ static inline uint64_t cpns_stat(int s)
 	if (cpns_nl_stats(st))
 		return UINT64_MAX;
 	return st[s];
+}
+
+/* ---- two namespaces over a veth pair -------------------------------------- */
+
+/**
+ * struct cpns_ab - namespaces A and B linked by a veth pair
+ * @na: name of A ("ip netns"), holding veth "va" and the entity ID @a
+ * @nb: name of B, holding veth "vb" and the entity ID @b
+ * @ipa: A's address on va, IPv4 or IPv6 text
+ * @ipb: B's address on vb
+ * @a: A's entity ID (cpns_mkid() tag 1)
+ * @b: B's entity ID (tag 2)
+ * @fa: data socket in A bound to (@a, the port given to cpns_ab_setup())
+ * @fb: data socket in B bound to (@b, its port)
+ * @root: the namespace the test started in
+ *
+ * Each side has the other as its peer at the other's address on the
+ * default UDP port, without learning. No session is installed.
+ */
+struct cpns_ab {
+	char na[32], nb[32];
+	char ipa[64], ipb[64];
+	uint8_t a[CPNS_ID_LEN], b[CPNS_ID_LEN];
+	int fa, fb;
+	int root;
+};
+
+#define CPNS_AB_FAIL(what, err)						\
+	do {								\
+		fprintf(stderr, "# cpns_ab_setup: %s: %d\n", what, err);	\
+		return err;						\
+	} while (0)
+
+/**
+ * cpns_ab_setup() - create A and B, as described at struct cpns_ab
+ * @ab: filled in
+ * @prefix: the namespaces are named "<prefix>A<pid>" and "<prefix>B<pid>"
+ * @ipa: A's address, IPv4 or IPv6 (IPv6 is added with nodad)
+ * @ipb: B's address, in the same /24 (IPv4) or /64 (IPv6)
+ * @port_a: AF_CPNS port of @ab->fa
+ * @port_b: AF_CPNS port of @ab->fb
+ *
+ * Loads the module if needed. The calling thread is left in B's namespace.
+ * cpns_ab_teardown() undoes whatever was done, also after a failure.
+ *
+ * Return: 0, or non-zero after printing which step failed.
+ */
+static inline int cpns_ab_setup(struct cpns_ab *ab, const char *prefix,
+				const char *ipa, const char *ipb,
+				uint16_t port_a, uint16_t port_b)
+{
+	const char *opt = strchr(ipa, ':') ? "nodad" : "";
+	int plen = strchr(ipa, ':') ? 64 : 24;
+	int ret;
+
+	memset(ab, 0, sizeof(*ab));
+	ab->fa = ab->fb = -1;
+	ab->root = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ab->root < 0)
+		CPNS_AB_FAIL("open the initial namespace", -errno);
+	ret = cpns_ensure_loaded();
+	if (ret)
+		CPNS_AB_FAIL("load the module", ret);
+	snprintf(ab->na, sizeof(ab->na), "%sA%d", prefix, getpid());
+	snprintf(ab->nb, sizeof(ab->nb), "%sB%d", prefix, getpid());
+	snprintf(ab->ipa, sizeof(ab->ipa), "%s", ipa);
+	snprintf(ab->ipb, sizeof(ab->ipb), "%s", ipb);
+	/* Three ip(8) processes: spawning is slow under emulation. */
+	ret = cpns_run("set -e\n"
+		       "ip -b - <<EOF\nnetns add %s\nnetns add %s\n"
+		       "link add va netns %s type veth peer name vb netns %s\nEOF\n"
+		       "ip -n %s -b - <<EOF\naddr add %s/%d dev va %s\n"
+		       "link set va up\nlink set lo up\nEOF\n"
+		       "ip -n %s -b - <<EOF\naddr add %s/%d dev vb %s\n"
+		       "link set vb up\nlink set lo up\nEOF\n",
+		       ab->na, ab->nb, ab->na, ab->nb,
+		       ab->na, ipa, plen, opt, ab->nb, ipb, plen, opt);
+	if (ret)
+		CPNS_AB_FAIL("namespaces and veth pair", ret);
+	cpns_mkid(ab->a, 1);
+	cpns_mkid(ab->b, 2);
+
+	ret = cpns_netns_enter(ab->na) ?: cpns_nl_id_add(ab->a) ?:
+	      cpns_nl_peer_set(ab->b, ipb, CPNS_DEFAULT_UDP_PORT, 0);
+	if (ret)
+		CPNS_AB_FAIL("ID and peer in A", ret);
+	ab->fa = cpns_socket();
+	if (ab->fa < 0 || cpns_bind(ab->fa, ab->a, port_a))
+		CPNS_AB_FAIL("data socket in A", -errno);
+
+	ret = cpns_netns_enter(ab->nb) ?: cpns_nl_id_add(ab->b) ?:
+	      cpns_nl_peer_set(ab->a, ipa, CPNS_DEFAULT_UDP_PORT, 0);
+	if (ret)
+		CPNS_AB_FAIL("ID and peer in B", ret);
+	ab->fb = cpns_socket();
+	if (ab->fb < 0 || cpns_bind(ab->fb, ab->b, port_b))
+		CPNS_AB_FAIL("data socket in B", -errno);
+	return 0;
+}
+
+#undef CPNS_AB_FAIL
+
+/* Close the sockets (those not set to -1), delete both namespaces (either
+ * may be gone already) and return to the initial namespace.
+ */
+static inline void cpns_ab_teardown(struct cpns_ab *ab)
+{
+	if (ab->fa >= 0)
+		close(ab->fa);
+	if (ab->fb >= 0)
+		close(ab->fb);
+	ab->fa = ab->fb = -1;
+	if (ab->root >= 0) {
+		setns(ab->root, CLONE_NEWNET);
+		close(ab->root);
+		ab->root = -1;
+	}
+	if (ab->na[0])
+		cpns_run("ip -force -b - 2>/dev/null <<EOF\nnetns del %s\n"
+			 "netns del %s\nEOF\n", ab->na, ab->nb);
+}
+
+/**
+ * cpns_ab_install() - install a generation on one side
+ * @ab: the namespaces
+ * @on_b: 0: in A, the initiator, immediate; 1: in B, the responder,
+ *	on-confirm
+ * @gen: generation
+ * @suite: enum cpns_suite
+ * @i2r: traffic secret from A to B
+ * @r2i: traffic secret from B to A
+ *
+ * Enters that side's namespace.
+ *
+ * Return: 0 or a negative errno.
+ */
+static inline int cpns_ab_install(const struct cpns_ab *ab, int on_b,
+				  uint8_t gen, uint8_t suite,
+				  const uint8_t i2r[CPNS_SECRET_LEN],
+				  const uint8_t r2i[CPNS_SECRET_LEN])
+{
+	if (on_b)
+		return cpns_netns_enter(ab->nb) ?:
+		       cpns_nl_session_new(ab->b, ab->a, gen, suite,
+					   CPNS_ROLE_RESPONDER,
+					   CPNS_TX_ON_CONFIRM, r2i, i2r);
+	return cpns_netns_enter(ab->na) ?:
+	       cpns_nl_session_new(ab->a, ab->b, gen, suite,
+				   CPNS_ROLE_INITIATOR, CPNS_TX_IMMEDIATE,
+				   i2r, r2i);
 }
 
 #endif /* _CPNS_DP_TEST_H */

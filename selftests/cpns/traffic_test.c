@@ -30,12 +30,9 @@ static const uint8_t ts_r2i[CPNS_SECRET_LEN] = { 0x44, 0x55, 0x66 };
 static const char marker[] = "CPNS-PLAINTEXT-MARKER-0123456789";
 
 FIXTURE(traffic) {
-	char na[32], nb[32];
-	uint8_t a[CPNS_ID_LEN], b[CPNS_ID_LEN];
-	int fa, fb;	/* data sockets in A and B */
+	struct cpns_ab ab;	/* A, B, their data sockets */
 	int cap;	/* AF_PACKET on A's veth */
 	int inj;	/* UDP socket in A for re-injection */
-	int root;	/* the initial namespace */
 	uint8_t rec[MAX_CAP][CPNS_HDR_LEN + 256 + CPNS_TAG_LEN];
 	size_t len[MAX_CAP];
 	int n;
@@ -65,18 +62,12 @@ static int install(FIXTURE_DATA(traffic) *self, uint8_t suite, uint8_t gen,
 	int ret = 0;
 
 	if (on_a) {
-		ret = enter(self->na) ?:
-		      cpns_nl_session_new(self->a, self->b, gen, suite,
-					  CPNS_ROLE_INITIATOR,
-					  CPNS_TX_IMMEDIATE, ts_i2r, ts_r2i);
+		ret = cpns_ab_install(&self->ab, 0, gen, suite, ts_i2r, ts_r2i);
 		if (ret)
 			return ret;
 	}
 	if (on_b)
-		ret = enter(self->nb) ?:
-		      cpns_nl_session_new(self->b, self->a, gen, suite,
-					  CPNS_ROLE_RESPONDER,
-					  CPNS_TX_ON_CONFIRM, ts_r2i, ts_i2r);
+		ret = cpns_ab_install(&self->ab, 1, gen, suite, ts_i2r, ts_r2i);
 	return ret;
 }
 
@@ -85,27 +76,11 @@ FIXTURE_SETUP(traffic)
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET };
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 
-	ASSERT_EQ(0, cpns_ensure_loaded());
-	self->root = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->root);
-	snprintf(self->na, sizeof(self->na), "cpA%d", getpid());
-	snprintf(self->nb, sizeof(self->nb), "cpB%d", getpid());
-	ASSERT_EQ(0, cpns_run("ip netns add %s && ip netns add %s",
-			      self->na, self->nb));
-	ASSERT_EQ(0, cpns_run("ip link add va netns %s type veth peer name vb netns %s && "
-			      "ip -n %s addr add 10.77.0.1/24 dev va && ip -n %s link set va up && "
-			      "ip -n %s addr add 10.77.0.2/24 dev vb && ip -n %s link set vb up && "
-			      "ip -n %s link set lo up && ip -n %s link set lo up",
-			      self->na, self->nb, self->na, self->na,
-			      self->nb, self->nb, self->na, self->nb));
-	cpns_mkid(self->a, 1);
-	cpns_mkid(self->b, 2);
+	self->cap = self->inj = -1;
+	ASSERT_EQ(0, cpns_ab_setup(&self->ab, "cp", "10.77.0.1", "10.77.0.2",
+				   PORT_A, PORT_B));
 
-	ASSERT_EQ(0, enter(self->na));
-	ASSERT_EQ(0, cpns_nl_id_add(self->a));
-	ASSERT_EQ(0, cpns_nl_peer_set4(self->b, "10.77.0.2", UDP_PORT, 0, 0));
-	self->fa = cpns_socket();
-	ASSERT_EQ(0, cpns_bind(self->fa, self->a, PORT_A));
+	ASSERT_EQ(0, enter(self->ab.na));
 	/* Only ETH_P_ALL taps see what the host sends. */
 	self->cap = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
 	ASSERT_LE(0, self->cap);
@@ -118,23 +93,16 @@ FIXTURE_SETUP(traffic)
 	sin.sin_addr.s_addr = htonl(0x0a4d0001);
 	ASSERT_EQ(0, bind(self->inj, (struct sockaddr *)&sin, sizeof(sin)));
 
-	ASSERT_EQ(0, enter(self->nb));
-	ASSERT_EQ(0, cpns_nl_id_add(self->b));
-	ASSERT_EQ(0, cpns_nl_peer_set4(self->a, "10.77.0.1", UDP_PORT, 0, 0));
-	self->fb = cpns_socket();
-	ASSERT_EQ(0, cpns_bind(self->fb, self->b, PORT_B));
-
 	ASSERT_EQ(0, install(self, variant->suite, 1, 1, 1));
 }
 
 FIXTURE_TEARDOWN(traffic)
 {
-	close(self->fa);
-	close(self->fb);
-	close(self->cap);
-	close(self->inj);
-	setns(self->root, CLONE_NEWNET);
-	cpns_run("ip netns del %s; ip netns del %s", self->na, self->nb);
+	if (self->cap >= 0)
+		close(self->cap);
+	if (self->inj >= 0)
+		close(self->inj);
+	cpns_ab_teardown(&self->ab);
 }
 
 /* Read what the capture saw since the last call: UDP payloads A sent to
@@ -210,24 +178,24 @@ TEST_F(traffic, both_ways)
 	int got, i, one = 1;
 
 	/* B is on-confirm: nothing to send on until A's first record. */
-	ASSERT_EQ(0, enter(self->nb));
-	EXPECT_EQ(-1, cpns_sendto(self->fb, "x", 1, self->a, PORT_A, 0));
+	ASSERT_EQ(0, enter(self->ab.nb));
+	EXPECT_EQ(-1, cpns_sendto(self->ab.fb, "x", 1, self->ab.a, PORT_A, 0));
 	EXPECT_EQ(ENOKEY, errno);
-	ASSERT_EQ(0, setsockopt(self->fb, SOL_CPNS, CPNS_RECVINFO, &one,
+	ASSERT_EQ(0, setsockopt(self->ab.fb, SOL_CPNS, CPNS_RECVINFO, &one,
 				sizeof(one)));
 
 	for (i = 0; i < 3; i++) {
-		EXPECT_EQ(4, cpns_sendto(self->fa, "ping", 4, self->b, PORT_B,
-					 0));
+		EXPECT_EQ(4, cpns_sendto(self->ab.fa, "ping", 4, self->ab.b,
+					 PORT_B, 0));
 		memset(buf, 0, sizeof(buf));
-		ASSERT_EQ(1, poll(&(struct pollfd){ .fd = self->fb,
+		ASSERT_EQ(1, poll(&(struct pollfd){ .fd = self->ab.fb,
 						    .events = POLLIN }, 1,
 				  2000));
-		ASSERT_EQ(4, cpns_recv_info(self->fb, buf, sizeof(buf), 0,
+		ASSERT_EQ(4, cpns_recv_info(self->ab.fb, buf, sizeof(buf), 0,
 					    &from, &ri, &got));
 		EXPECT_STREQ("ping", buf);
 		EXPECT_EQ(PORT_A, from.scpns_port);
-		EXPECT_EQ(0, memcmp(from.scpns_id, self->a, CPNS_ID_LEN));
+		EXPECT_EQ(0, memcmp(from.scpns_id, self->ab.a, CPNS_ID_LEN));
 		ASSERT_TRUE(got);
 		EXPECT_EQ(variant->suite, ri.suite);
 		EXPECT_EQ(CPNS_RI_ENCRYPTED, ri.flags);
@@ -240,9 +208,10 @@ TEST_F(traffic, both_ways)
 			  ((struct sockaddr_in *)&ri.endpoint)->sin_port);
 	}
 	/* Confirmed: B answers on generation 1. */
-	EXPECT_EQ(4, cpns_sendto(self->fb, "pong", 4, self->a, PORT_A, 0));
+	EXPECT_EQ(4, cpns_sendto(self->ab.fb, "pong", 4, self->ab.a, PORT_A,
+				 0));
 	memset(buf, 0, sizeof(buf));
-	EXPECT_EQ(4, wait_recv(self->fa, buf, sizeof(buf), 2000));
+	EXPECT_EQ(4, wait_recv(self->ab.fa, buf, sizeof(buf), 2000));
 	EXPECT_STREQ("pong", buf);
 	EXPECT_LE(3ULL, cpns_stat(CPNS_STAT_RX_RECORDS));
 	EXPECT_LE(1ULL, cpns_stat(CPNS_STAT_TX_RECORDS));
@@ -253,12 +222,13 @@ TEST_F(traffic, no_plaintext_on_the_wire)
 	char buf[128];
 	int one = 1;
 
-	ASSERT_EQ(0, enter(self->na));
+	ASSERT_EQ(0, enter(self->ab.na));
 	capture(self);
-	ASSERT_EQ((ssize_t)sizeof(marker), cpns_sendto(self->fa, marker,
-					      sizeof(marker), self->b, PORT_B,
+	ASSERT_EQ((ssize_t)sizeof(marker), cpns_sendto(self->ab.fa, marker,
+					      sizeof(marker), self->ab.b, PORT_B,
 					      0));
-	ASSERT_EQ((ssize_t)sizeof(marker), wait_recv(self->fb, buf, sizeof(buf), 2000));
+	ASSERT_EQ((ssize_t)sizeof(marker),
+		  wait_recv(self->ab.fb, buf, sizeof(buf), 2000));
 	capture(self);
 	ASSERT_EQ(1, self->n);
 	EXPECT_EQ(CPNS_HDR_LEN + sizeof(marker) + CPNS_TAG_LEN, self->len[0]);
@@ -267,12 +237,14 @@ TEST_F(traffic, no_plaintext_on_the_wire)
 	EXPECT_EQ(variant->suite, self->rec[0][3]);
 
 	/* The capture does see plaintext when it is there: C=0. */
-	ASSERT_EQ(0, setsockopt(self->fb, SOL_CPNS, CPNS_INTEGRITY_ALLOWED,
+	ASSERT_EQ(0, setsockopt(self->ab.fb, SOL_CPNS, CPNS_INTEGRITY_ALLOWED,
 				&one, sizeof(one)));
 	ASSERT_EQ((ssize_t)sizeof(marker),
-		  cpns_sendto_cmsg(self->fa, marker, sizeof(marker), self->b,
-				   PORT_B, CPNS_CMSG_INTEGRITY_ONLY, 1));
-	ASSERT_EQ((ssize_t)sizeof(marker), wait_recv(self->fb, buf, sizeof(buf), 2000));
+		  cpns_sendto_cmsg(self->ab.fa, marker, sizeof(marker),
+				   self->ab.b, PORT_B,
+				   CPNS_CMSG_INTEGRITY_ONLY, 1));
+	ASSERT_EQ((ssize_t)sizeof(marker),
+		  wait_recv(self->ab.fb, buf, sizeof(buf), 2000));
 	EXPECT_EQ(0, memcmp(buf, marker, sizeof(marker)));
 	capture(self);
 	ASSERT_EQ(1, self->n);
@@ -290,18 +262,18 @@ static void held_back(struct __test_metadata *_metadata,
 	int i;
 
 	ASSERT_EQ(0, install(self, suite, 2, 1, 0));
-	ASSERT_EQ(0, enter(self->na));
+	ASSERT_EQ(0, enter(self->ab.na));
 	capture(self);
 	for (i = 0; i < count; i++) {
 		snprintf(msg, sizeof(msg), "rec-%02d", i);
-		ASSERT_EQ(6, cpns_sendto(self->fa, msg, 6, self->b, PORT_B,
-					 0));
+		ASSERT_EQ(6, cpns_sendto(self->ab.fa, msg, 6, self->ab.b,
+					 PORT_B, 0));
 	}
 	usleep(200000);
 	capture(self);
 	ASSERT_EQ(count, self->n);
 	ASSERT_EQ(0, install(self, suite, 2, 0, 1));
-	EXPECT_EQ(-1, recv(self->fb, msg, sizeof(msg), MSG_DONTWAIT));
+	EXPECT_EQ(-1, recv(self->ab.fb, msg, sizeof(msg), MSG_DONTWAIT));
 }
 
 TEST_F(traffic, flipped_bytes_dropped)
@@ -312,7 +284,7 @@ TEST_F(traffic, flipped_bytes_dropped)
 	size_t i;
 
 	held_back(_metadata, self, variant->suite, 1);
-	ASSERT_EQ(0, enter(self->nb));
+	ASSERT_EQ(0, enter(self->ab.nb));
 	for (i = 0; i < self->len[0]; i++) {
 		drops = drops_total();
 		auth = cpns_stat(CPNS_STAT_DROP_AUTH);
@@ -320,7 +292,7 @@ TEST_F(traffic, flipped_bytes_dropped)
 		rec[i] ^= 0xff;
 		inject(self, rec, self->len[0]);
 		usleep(20000);
-		EXPECT_EQ(-1, recv(self->fb, buf, sizeof(buf), MSG_DONTWAIT))
+		EXPECT_EQ(-1, recv(self->ab.fb, buf, sizeof(buf), MSG_DONTWAIT))
 			TH_LOG("byte %zu flipped was delivered", i);
 		EXPECT_EQ(drops + 1, drops_total())
 			TH_LOG("byte %zu flipped not counted once", i);
@@ -330,7 +302,7 @@ TEST_F(traffic, flipped_bytes_dropped)
 	}
 	/* The untouched record still gets through, once. */
 	inject(self, self->rec[0], self->len[0]);
-	EXPECT_EQ(6, wait_recv(self->fb, buf, sizeof(buf), 2000));
+	EXPECT_EQ(6, wait_recv(self->ab.fb, buf, sizeof(buf), 2000));
 	EXPECT_EQ(0, memcmp(buf, "rec-00", 6));
 }
 
@@ -340,14 +312,14 @@ TEST_F(traffic, replay_dropped)
 	char buf[16];
 
 	held_back(_metadata, self, variant->suite, 1);
-	ASSERT_EQ(0, enter(self->nb));
+	ASSERT_EQ(0, enter(self->ab.nb));
 	replay = cpns_stat(CPNS_STAT_DROP_REPLAY);
 	inject(self, self->rec[0], self->len[0]);
-	EXPECT_EQ(6, wait_recv(self->fb, buf, sizeof(buf), 2000));
+	EXPECT_EQ(6, wait_recv(self->ab.fb, buf, sizeof(buf), 2000));
 	inject(self, self->rec[0], self->len[0]);
 	inject(self, self->rec[0], self->len[0]);
 	usleep(100000);
-	EXPECT_EQ(-1, recv(self->fb, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(-1, recv(self->ab.fb, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ(replay + 2, cpns_stat(CPNS_STAT_DROP_REPLAY));
 }
 
@@ -360,11 +332,11 @@ TEST_F(traffic, reordered_delivered_once)
 	ssize_t r;
 
 	held_back(_metadata, self, variant->suite, 5);
-	ASSERT_EQ(0, enter(self->nb));
+	ASSERT_EQ(0, enter(self->ab.nb));
 	replay = cpns_stat(CPNS_STAT_DROP_REPLAY);
 	for (i = 0; i < (int)(sizeof(order) / sizeof(order[0])); i++)
 		inject(self, self->rec[order[i]], self->len[order[i]]);
-	while ((r = wait_recv(self->fb, buf, sizeof(buf), 500)) == 6) {
+	while ((r = wait_recv(self->ab.fb, buf, sizeof(buf), 500)) == 6) {
 		buf[6] = 0;
 		ASSERT_EQ(0, strncmp(buf, "rec-0", 5));
 		seen[buf[5] - '0']++;
@@ -389,9 +361,10 @@ TEST_F_TIMEOUT(traffic, netns_delete_and_rmmod_with_traffic, 180)
 	pid_t pid;
 	int status;
 
-	ASSERT_EQ(0, enter(self->na));
-	ASSERT_EQ(4, cpns_sendto(self->fa, "ping", 4, self->b, PORT_B, 0));
-	ASSERT_EQ(4, wait_recv(self->fb, buf, sizeof(buf), 2000));
+	ASSERT_EQ(0, enter(self->ab.na));
+	ASSERT_EQ(4, cpns_sendto(self->ab.fa, "ping", 4, self->ab.b, PORT_B,
+				 0));
+	ASSERT_EQ(4, wait_recv(self->ab.fb, buf, sizeof(buf), 2000));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -400,9 +373,9 @@ TEST_F_TIMEOUT(traffic, netns_delete_and_rmmod_with_traffic, 180)
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		do {
-			cpns_sendto(self->fa, "load", 4, self->b, PORT_B,
+			cpns_sendto(self->ab.fa, "load", 4, self->ab.b, PORT_B,
 				    MSG_DONTWAIT);
-			cpns_sendto(self->fb, "back", 4, self->a, PORT_A,
+			cpns_sendto(self->ab.fb, "back", 4, self->ab.a, PORT_A,
 				    MSG_DONTWAIT);
 			clock_gettime(CLOCK_MONOTONIC, &t);
 		} while (t.tv_sec - t0.tv_sec < 2);
@@ -411,15 +384,15 @@ TEST_F_TIMEOUT(traffic, netns_delete_and_rmmod_with_traffic, 180)
 	usleep(50000);
 	/* Sockets pin the module. */
 	EXPECT_EQ(-EWOULDBLOCK, cpns_unload());
-	ASSERT_EQ(0, setns(self->root, CLONE_NEWNET));
-	EXPECT_EQ(0, cpns_run("ip netns del %s", self->nb));
+	ASSERT_EQ(0, setns(self->ab.root, CLONE_NEWNET));
+	EXPECT_EQ(0, cpns_run("ip netns del %s", self->ab.nb));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 
 	/* Close everything; then the module goes with live namespaces. */
-	close(self->fa);
-	close(self->fb);
-	self->fa = self->fb = -1;
+	close(self->ab.fa);
+	close(self->ab.fb);
+	self->ab.fa = self->ab.fb = -1;
 	EXPECT_EQ(0, cpns_unload());
 	EXPECT_FALSE(cpns_loaded());
 	EXPECT_EQ(0, cpns_ensure_loaded());
@@ -436,7 +409,7 @@ TEST_F(traffic, forwarding_through_gw)
 	snprintf(ns_s, sizeof(ns_s), "cpS%d", getpid());
 	snprintf(ns_g, sizeof(ns_g), "cpG%d", getpid());
 	snprintf(ns_p, sizeof(ns_p), "cpP%d", getpid());
-	ASSERT_EQ(0, setns(self->root, CLONE_NEWNET));
+	ASSERT_EQ(0, setns(self->ab.root, CLONE_NEWNET));
 	ASSERT_EQ(0, cpns_run("ip netns add %s && ip netns add %s && ip netns add %s && "
 			      "ip link add vs netns %s type veth peer name vg1 netns %s && "
 			      "ip link add vp netns %s type veth peer name vg2 netns %s && "
@@ -497,7 +470,7 @@ TEST_F(traffic, forwarding_through_gw)
 
 	close(fs);
 	close(fp);
-	setns(self->root, CLONE_NEWNET);
+	setns(self->ab.root, CLONE_NEWNET);
 	cpns_run("ip netns del %s; ip netns del %s; ip netns del %s",
 		 ns_s, ns_g, ns_p);
 }
