@@ -4,7 +4,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,6 +350,274 @@ int cpns_node_gens(struct cpns_nl *nl, const uint8_t local[CPNS_ID_LEN],
 	    cpns_nl_put_id(msg, CPNS_A_PEER_ID, peer))
 		return cpns_node_put_failed(msg, err);
 	return cpns_nl_dump(nl, msg, cpns_node_gens_cb, &q, err);
+}
+
+/* ---- procedure B, the GW's side --------------------------------------- */
+
+struct cpns_procb {
+	struct cpns_nl *nl;
+	struct cpns_hs_init *hs;
+	int fd;
+	int state;
+	int failure;
+	uint8_t local[CPNS_ID_LEN];
+	uint8_t server[CPNS_ID_LEN];
+	uint32_t kid;
+	uint8_t generation;
+	uint64_t deadline;
+	char outcome[CPNS_ERR_MSG_LEN + 64];
+};
+
+static void cpns_procb_fail(struct cpns_procb *pb, int failure,
+			    const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void cpns_procb_fail(struct cpns_procb *pb, int failure,
+			    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pb->outcome, sizeof(pb->outcome), fmt, ap);
+	va_end(ap);
+	pb->state = CPNS_PROCB_FAILED;
+	pb->failure = failure;
+	pb->deadline = 0;
+}
+
+/*
+ * Carries out what the handshake engine asked for after returning @v: the
+ * install first (the confirmation Ack travels on the new generation),
+ * then the message.
+ */
+static void cpns_procb_act(struct cpns_procb *pb, int v,
+			   struct cpns_hs_actions *act)
+{
+	struct cpns_err err = { 0 };
+	int r;
+
+	if (pb->state != CPNS_PROCB_RUNNING &&
+	    pb->state != CPNS_PROCB_INSTALLED)
+		goto out;
+	if (act->install_valid) {
+		if (cpns_node_install(pb->nl, &act->install, &err) < 0) {
+			cpns_procb_fail(pb, CPNS_PROCB_LOCAL,
+					"install failed: %s", err.msg);
+			goto out;
+		}
+		pb->generation = act->install.generation;
+		pb->state = CPNS_PROCB_INSTALLED;
+		snprintf(pb->outcome, sizeof(pb->outcome),
+			 "generation %u suite %u kid %" PRIu32 " installed",
+			 pb->generation, act->install.suite, pb->kid);
+	}
+	if (act->send_valid) {
+		struct cpns_hsock_tx tx = {
+			.dst = pb->server,
+			.suite0 = act->send.prot == CPNS_PROT_SUITE0,
+			.generation = act->send.prot == CPNS_PROT_SUITE0 ?
+					      0 : act->send.generation,
+		};
+
+		/* suite 0 to S goes to the uplink address of the table */
+		r = cpns_hsock_send(pb->fd, &tx, act->send.msg, act->send.len);
+		/* A full buffer is a lost datagram: retransmission covers
+		 * it. Anything else means S cannot be reached from here;
+		 * a repeat of the Ack (after the install) may fail freely.
+		 */
+		if (r < 0 && r != -EAGAIN && r != -ENOBUFS &&
+		    pb->state == CPNS_PROCB_RUNNING) {
+			cpns_procb_fail(pb, CPNS_PROCB_UNREACHABLE,
+					"cannot send to the server: %s",
+					strerror(-r));
+			goto out;
+		}
+	}
+	switch (v) {
+	case CPNS_HS_FAILED:
+		if (act->timeout)
+			cpns_procb_fail(pb, CPNS_PROCB_TIMEOUT,
+					"no answer from the server (timeout)");
+		else if (act->peer_abort)
+			cpns_procb_fail(pb, CPNS_PROCB_AUTH,
+					"Abort from the server: %s",
+					cpns_reason_name((unsigned int)act->peer_abort));
+		else
+			cpns_procb_fail(pb, CPNS_PROCB_AUTH, "failed: %s",
+					cpns_reason_name((unsigned int)act->reason));
+		goto out;
+	case CPNS_HS_DONE:
+		if (pb->generation)
+			pb->state = CPNS_PROCB_DONE;
+		else
+			cpns_procb_fail(pb, CPNS_PROCB_LOCAL,
+					"ended without a session");
+		goto out;
+	}
+	pb->deadline = act->deadline_ms;
+	if (!pb->deadline && pb->state == CPNS_PROCB_INSTALLED)
+		pb->state = CPNS_PROCB_DONE;
+out:
+	cpns_hs_actions_wipe(act);
+	memset(act, 0, sizeof(*act));
+}
+
+int cpns_procb_start(struct cpns_nl *nl, const struct cpns_procb_cfg *cfg,
+		     uint64_t now_ms, struct cpns_procb **pbp,
+		     struct cpns_err *err)
+{
+	struct cpns_hs_init_cfg hc = { 0 };
+	struct cpns_hs_actions act;
+	struct cpns_node_gens g;
+	struct cpns_procb *pb;
+	int r;
+
+	if (cpns_node_id_add(nl, cfg->local, err) < 0 ||
+	    cpns_node_peer_set(nl, cfg->server,
+			       (const struct sockaddr *)&cfg->endpoint, false,
+			       true, err) < 0 ||
+	    cpns_node_gens(nl, cfg->local, cfg->server, &g, err) < 0)
+		return err->code ? err->code : -EIO;
+	if (g.n >= 2)
+		return cpns_err_set(err, -EBUSY,
+				    "two generations held for the pair; waiting until the older one is erased");
+	pb = calloc(1, sizeof(*pb));
+	if (!pb)
+		return cpns_err_set(err, -ENOMEM, "out of memory");
+	pb->nl = nl;
+	pb->fd = -1;
+	pb->state = CPNS_PROCB_RUNNING;
+	memcpy(pb->local, cfg->local, CPNS_ID_LEN);
+	memcpy(pb->server, cfg->server, CPNS_ID_LEN);
+	pb->kid = cfg->kid;
+	r = cpns_hsock_open(cfg->local, &pb->fd, err);
+	if (r < 0)
+		goto err_free;
+
+	memcpy(hc.local_id, cfg->local, CPNS_ID_LEN);
+	memcpy(hc.peer_id, cfg->server, CPNS_ID_LEN);
+	memcpy(hc.k, cfg->eukey, CPNS_KEY_LEN);
+	hc.psk_kind = CPNS_HS_KIND_EUKEY;
+	hc.kid = cfg->kid;
+	hc.suites[0] = CPNS_SUITE_AES256GCM;
+	hc.suites[1] = CPNS_SUITE_CHACHA20POLY1305;
+	hc.n_suites = 2;
+	hc.mode = cfg->dhe ? CPNS_HS_MODE_PSK_DHE : CPNS_HS_MODE_PSK;
+	hc.prev_gen = g.tx_active ? g.tx_active : g.newest;
+	memcpy(hc.held, g.gen, g.n);
+	hc.n_held = g.n;
+	memset(&act, 0, sizeof(act));
+	pb->hs = cpns_hs_init_new(&hc, now_ms, &act, &r);
+	cpns_wipe(hc.k, sizeof(hc.k));
+	if (!pb->hs) {
+		cpns_err_set(err, r < 0 ? r : -EINVAL, "handshake start: %s",
+			     strerror(r < 0 ? -r : EINVAL));
+		goto err_close;
+	}
+	cpns_procb_act(pb, CPNS_HS_CONTINUE, &act);
+	*pbp = pb;
+	return 0;
+
+err_close:
+	close(pb->fd);
+err_free:
+	free(pb);
+	return err->code ? err->code : -EIO;
+}
+
+int cpns_procb_fd(const struct cpns_procb *pb)
+{
+	return pb->fd;
+}
+
+uint64_t cpns_procb_deadline(const struct cpns_procb *pb)
+{
+	return pb->state == CPNS_PROCB_RUNNING ||
+	       pb->state == CPNS_PROCB_INSTALLED ? pb->deadline : 0;
+}
+
+int cpns_procb_input(struct cpns_procb *pb)
+{
+	uint8_t buf[CPNS_MSG_MAX_LEN];
+	struct cpns_hs_actions act;
+	struct cpns_hs_meta meta;
+	struct cpns_hsock_rx rx;
+	ssize_t n;
+	int v;
+
+	while (pb->state == CPNS_PROCB_RUNNING ||
+	       pb->state == CPNS_PROCB_INSTALLED) {
+		n = cpns_hsock_recv(pb->fd, buf, sizeof(buf), &rx);
+		/* an oversized message is dropped; any other error ends the
+		 * read (EAGAIN: the queue is empty)
+		 */
+		if (n == -EMSGSIZE || n == -EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (!n || memcmp(rx.src, pb->server, CPNS_ID_LEN))
+			continue;
+		memset(&meta, 0, sizeof(meta));
+		meta.prot = rx.info.suite ? CPNS_PROT_PROTECTED :
+					    CPNS_PROT_SUITE0;
+		meta.src = rx.src;
+		meta.dst = rx.info.dst_id;
+		meta.addr = &rx.info.endpoint;
+		meta.addr_len = rx.addr_len;
+		meta.now_ms = cpns_node_now_ms();
+		memset(&act, 0, sizeof(act));
+		v = cpns_hs_init_recv(pb->hs, buf, (size_t)n, &meta, &act);
+		if (v == CPNS_HS_DROP || v < 0) {
+			cpns_hs_actions_wipe(&act);
+			continue;
+		}
+		cpns_procb_act(pb, v, &act);
+	}
+	cpns_wipe(buf, sizeof(buf));
+	return pb->state;
+}
+
+int cpns_procb_timer(struct cpns_procb *pb, uint64_t now_ms)
+{
+	struct cpns_hs_actions act;
+	int v;
+
+	if (!cpns_procb_deadline(pb) || now_ms < pb->deadline)
+		return pb->state;
+	memset(&act, 0, sizeof(act));
+	v = cpns_hs_init_timer(pb->hs, now_ms, &act);
+	cpns_procb_act(pb, v, &act);
+	return pb->state;
+}
+
+int cpns_procb_state(const struct cpns_procb *pb)
+{
+	return pb->state;
+}
+
+int cpns_procb_failure(const struct cpns_procb *pb)
+{
+	return pb->state == CPNS_PROCB_FAILED ? pb->failure : 0;
+}
+
+uint8_t cpns_procb_generation(const struct cpns_procb *pb)
+{
+	return pb->generation;
+}
+
+const char *cpns_procb_outcome(const struct cpns_procb *pb)
+{
+	return pb->outcome;
+}
+
+void cpns_procb_free(struct cpns_procb *pb)
+{
+	if (!pb)
+		return;
+	cpns_hs_init_free(pb->hs);
+	if (pb->fd >= 0)
+		close(pb->fd);
+	free(pb);
 }
 
 int cpns_password_read(const char *spec, uint8_t *buf, size_t cap,

@@ -111,6 +111,78 @@ int cpns_node_gens(struct cpns_nl *nl, const uint8_t local[CPNS_ID_LEN],
 		   const uint8_t peer[CPNS_ID_LEN], struct cpns_node_gens *g,
 		   struct cpns_err *err);
 
+/* ---- procedure B, the GW's side (PROTOCOL.md 7) ----------------------- */
+
+/**
+ * struct cpns_procb_cfg - what the GW needs to run procedure B
+ * @local: the GW's entity ID
+ * @server: S's entity ID
+ * @endpoint: S's UDP address, set as the uplink peer entry
+ * @endpoint_len: its length
+ * @kid: kid of the EUKey
+ * @eukey: the EUKey (copied into the exchange; the caller wipes its own)
+ * @dhe: psk_dhe (RECOMMENDED), else psk
+ */
+struct cpns_procb_cfg {
+	uint8_t local[CPNS_ID_LEN];
+	uint8_t server[CPNS_ID_LEN];
+	struct sockaddr_storage endpoint;
+	socklen_t endpoint_len;
+	uint32_t kid;
+	uint8_t eukey[CPNS_KEY_LEN];
+	bool dhe;
+};
+
+/* Where one run of procedure B stands. */
+enum cpns_procb_state {
+	CPNS_PROCB_RUNNING = 1,	/* waiting for S (m2 or m4) */
+	CPNS_PROCB_INSTALLED,	/* the generation is installed; the repeats
+				 * of the confirmation Ack remain (2.10)
+				 */
+	CPNS_PROCB_DONE,	/* installed, nothing left to do */
+	CPNS_PROCB_FAILED,	/* ended without a session */
+};
+
+/* Why a run failed. */
+enum cpns_procb_failure {
+	CPNS_PROCB_LOCAL = 1,	/* this node: netlink, socket, install */
+	CPNS_PROCB_AUTH,	/* an Abort from S, or a check failed here */
+	CPNS_PROCB_TIMEOUT,	/* no answer after the last retransmission */
+	CPNS_PROCB_UNREACHABLE,	/* S's address cannot be sent to */
+};
+
+struct cpns_procb;
+
+/*
+ * Starts procedure B without waiting for anything: adds the local ID, sets
+ * the uplink peer entry, reads the generations held for the pair, opens
+ * the handshake socket and sends m1. Returns -EBUSY while two generations
+ * are held for the pair (2.10: the initiator waits until the older one is
+ * erased), another negative errno on failure (nothing to free), or 0 with
+ * *@pbp to be driven by cpns_procb_input() when cpns_procb_fd() is
+ * readable and cpns_procb_timer() at cpns_procb_deadline(), until
+ * cpns_procb_state() is DONE or FAILED; then cpns_procb_free().
+ */
+int cpns_procb_start(struct cpns_nl *nl, const struct cpns_procb_cfg *cfg,
+		     uint64_t now_ms, struct cpns_procb **pbp,
+		     struct cpns_err *err);
+int cpns_procb_fd(const struct cpns_procb *pb);
+/* When cpns_procb_timer() is due; 0 when no timer runs. */
+uint64_t cpns_procb_deadline(const struct cpns_procb *pb);
+/* Reads every queued handshake message. Returns the state. */
+int cpns_procb_input(struct cpns_procb *pb);
+/* Retransmissions and Ack repeats; does nothing before the deadline. */
+int cpns_procb_timer(struct cpns_procb *pb, uint64_t now_ms);
+int cpns_procb_state(const struct cpns_procb *pb);
+/* enum cpns_procb_failure once FAILED, else 0 */
+int cpns_procb_failure(const struct cpns_procb *pb);
+/* The generation installed (0: none yet) */
+uint8_t cpns_procb_generation(const struct cpns_procb *pb);
+/* One line for the log: what was installed, or why it failed; no secret. */
+const char *cpns_procb_outcome(const struct cpns_procb *pb);
+/* Closes the socket and erases the exchange; NULL is allowed. */
+void cpns_procb_free(struct cpns_procb *pb);
+
 /* Reads a password (raw bytes; one trailing newline removed) from a
  * file, "-" (stdin) or "fd:N". The caller wipes @buf.
  */
