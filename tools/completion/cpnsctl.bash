@@ -90,12 +90,13 @@ _cpnsctl()
 		case $prev in
 		password-file|state-dir) _filedir; return ;;
 		mode) COMPREPLY=($(compgen -W "psk-dhe psk" -- "$cur")); return ;;
+		log) COMPREPLY=($(compgen -W "syslog stderr" -- "$cur")); return ;;
 		server|endpoint|user|local|rekey-after) return ;;
 		esac
 		case $obj in
 		enroll) kw="server endpoint user password-file local state-dir" ;;
 		connect) kw="server endpoint state-dir mode" ;;
-		agent) kw="server endpoint state-dir mode rekey-after" ;;
+		agent) kw="server endpoint state-dir mode rekey-after log" ;;
 		esac
 		COMPREPLY=($(compgen -W "$kw help" -- "$cur"))
 		return

@@ -3,24 +3,30 @@
  * cpnsctl agent: keeps the GW-S session of an enrolled GW alive.
  *
  * A single-threaded poll() loop over the netlink event socket, a signalfd
- * and a timer. Procedure B is run again (make-before-break: the new
- * generation is installed while the old one still carries traffic; the
- * kernel switches and erases, PROTOCOL.md 2.10) when
+ * and, while procedure B runs, its handshake socket; the handshake is the
+ * state machine of cpns_node.h, so signals and notifications are handled
+ * at once even while S is silent. Procedure B is run again
+ * (make-before-break: the new generation is installed while the old one
+ * still carries traffic; the kernel switches and erases, PROTOCOL.md 2.10)
+ * when
  *  - the pair holds no generation (start, erasure, lifetime end),
  *  - a generation of the pair reaches the epoch threshold (2.9),
  *  - the newest generation is older than the re-key age (24 h, 7),
  *  - a record from S arrives for a session the GW does not hold (S or the
  *    GW lost state).
  * Failed attempts back off exponentially (1 s doubling to 5 min, with up
- * to 10 % jitter). Lost notifications are recovered by querying the
- * sessions. SIGHUP re-reads the enrolment file and keeps the old one if
- * the new one is unusable; SIGTERM / SIGINT exit. One syslog line per
- * handshake.
+ * to 10 % jitter); while two generations are held the agent waits for the
+ * older one's erasure instead (2.10). Lost notifications are recovered by
+ * querying the sessions. SIGHUP re-reads the enrolment file and keeps the
+ * old one if the new one is unusable; SIGTERM / SIGINT exit, abandoning a
+ * handshake in progress. One log line per handshake, to syslog or, with
+ * "log stderr", to stderr with a monotonic time stamp.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +40,8 @@
 
 static const char cpnsctl_agent_usage[] =
 	"Usage: cpnsctl agent server ID [ state-dir DIR ] [ endpoint ADDR ]\n"
-	"                     [ mode { psk-dhe | psk } ] [ rekey-after SECONDS ]\n";
+	"                     [ mode { psk-dhe | psk } ] [ rekey-after SECONDS ]\n"
+	"                     [ log { syslog | stderr } ]\n";
 
 #define AGENT_BACKOFF_MIN_MS	1000
 #define AGENT_BACKOFF_MAX_MS	300000
@@ -44,38 +51,84 @@ static const char cpnsctl_agent_usage[] =
 struct cpnsctl_agent {
 	struct cpns_nl *nl;
 	struct cpnsctl_enrolment e;
+	uint8_t server[CPNS_ID_LEN];
 	const char *dir;
 	struct sockaddr_storage ep;
 	socklen_t ep_len;
 	bool dhe;
 	uint64_t rekey_after_ms;
+	/* a handshake is wanted, and why (for the log line) */
 	bool need;
 	const char *why;
+	/* the start was refused while two generations are held */
+	bool busy;
 	uint64_t next_try, backoff, next_check;
+	/* from the last query: the newest generation and when it is due
+	 * for the re-key age
+	 */
 	uint8_t newest;
+	uint64_t age_due;
+	/* the run of procedure B, if any, and whether its line is logged */
+	struct cpns_procb *pb;
+	const char *pb_why;
+	bool pb_logged;
 };
 
-static void agent_check(struct cpnsctl_agent *a)
+static bool agent_stderr;
+
+static void agent_log(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void agent_log(int prio, const char *fmt, ...)
+{
+	char line[CPNS_ERR_MSG_LEN + 256];
+	uint64_t t;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (!agent_stderr) {
+		syslog(prio, "%s", line);
+		return;
+	}
+	t = cpns_node_now_ms();
+	fprintf(stderr, "cpns-agent[%d]: [%" PRIu64 ".%03u] %s\n", (int)getpid(),
+		t / 1000, (unsigned int)(t % 1000), line);
+}
+
+static void agent_want(struct cpnsctl_agent *a, const char *why)
+{
+	if (a->need)
+		return;
+	a->need = true;
+	a->why = why;
+}
+
+static void agent_check(struct cpnsctl_agent *a, uint64_t now)
 {
 	struct cpns_node_gens g;
 	struct cpns_err err = { 0 };
 	size_t i;
 
+	a->age_due = 0;
 	if (cpns_node_gens(a->nl, a->e.local, a->e.server, &g, &err) < 0) {
-		syslog(LOG_WARNING, "session query: %s", err.msg);
+		agent_log(LOG_WARNING, "session query: %s", err.msg);
 		return;
 	}
 	a->newest = g.newest;
-	if (!g.n && !a->need) {
-		a->need = true;
-		a->why = "no session";
+	if (!g.n)
+		agent_want(a, "no session");
+	if (g.n != 1)	/* two: the newer one is recent */
+		return;
+	for (i = 0; i < g.n; i++) {
+		if (g.gen[i] != g.newest)
+			continue;
+		if (g.age_ms[i] >= a->rekey_after_ms)
+			agent_want(a, "re-key age");
+		else
+			a->age_due = now + a->rekey_after_ms - g.age_ms[i];
 	}
-	for (i = 0; i < g.n; i++)
-		if (g.gen[i] == g.newest && g.age_ms[i] >= a->rekey_after_ms &&
-		    !a->need && g.n < 2) {
-			a->need = true;
-			a->why = "re-key age";
-		}
 }
 
 static bool agent_is(struct nlattr *at, const uint8_t id[CPNS_ID_LEN])
@@ -95,33 +148,32 @@ static int agent_event(uint8_t cmd, struct nlattr **at, void *arg)
 	switch (cmd) {
 	case CPNS_CMD_EPOCH_NTF:
 		if (pair && at[CPNS_A_GENERATION] &&
-		    nla_get_u8(at[CPNS_A_GENERATION]) == a->newest && !a->need) {
-			a->need = true;
-			a->why = "epoch threshold";
-		}
+		    nla_get_u8(at[CPNS_A_GENERATION]) == a->newest)
+			agent_want(a, "epoch threshold");
 		break;
 	case CPNS_CMD_SESSION_ERASED_NTF:
-		if (pair)
+		if (pair) {
 			a->next_check = 0;
+			if (a->busy)	/* the wait for an erasure is over */
+				a->next_try = 0;
+		}
 		break;
 	case CPNS_CMD_NO_SESSION_NTF:
 		if (agent_is(at[CPNS_A_SRC_ID], a->e.server) &&
-		    agent_is(at[CPNS_A_DST_ID], a->e.local) && !a->need) {
-			a->need = true;
-			a->why = "record for an unknown session from the server";
-		}
+		    agent_is(at[CPNS_A_DST_ID], a->e.local))
+			agent_want(a, "record for an unknown session from the server");
 		break;
 	}
 	return 0;
 }
 
-static int agent_load(struct cpnsctl_agent *a, const uint8_t *server)
+static int agent_load(struct cpnsctl_agent *a)
 {
 	struct cpnsctl_enrolment e;
 	struct cpns_err err = { 0 };
 
-	if (cpnsctl_enrolment_read(a->dir, server, &e, &err) < 0) {
-		syslog(LOG_ERR, "%s", err.msg);
+	if (cpnsctl_enrolment_read(a->dir, a->server, &e, &err) < 0) {
+		agent_log(LOG_ERR, "%s", err.msg);
 		return -1;
 	}
 	if (a->ep_len) {
@@ -134,36 +186,173 @@ static int agent_load(struct cpnsctl_agent *a, const uint8_t *server)
 	return 0;
 }
 
-static void agent_attempt(struct cpnsctl_agent *a)
+/* The next try is counted from now: the attempt itself may have taken a
+ * while (the first use of the crypto library, a slow netlink request).
+ */
+static void agent_failed(struct cpnsctl_agent *a, const char *why,
+			 const char *outcome)
 {
-	char outcome[CPNS_ERR_MSG_LEN + 64], sid[CPNS_ID_STRLEN];
-	uint64_t jitter;
-	int st;
+	uint64_t jitter, now = cpns_node_now_ms();
+	char sid[CPNS_ID_STRLEN];
 
 	cpns_id_format(a->e.server, sid);
-	st = cpnsctl_procb(a->nl, &a->e, a->dhe, outcome, sizeof(outcome));
-	if (!st) {
-		syslog(LOG_INFO, "procedure B with %s (%s): %s", sid, a->why,
-		       outcome);
+	jitter = (uint64_t)rand() % (a->backoff / 10 + 1);
+	agent_log(LOG_NOTICE, "procedure B with %s (%s): %s; retry in %" PRIu64 " ms",
+		  sid, why, outcome, a->backoff + jitter);
+	a->next_try = now + a->backoff + jitter;
+	a->backoff = a->backoff * 2 > AGENT_BACKOFF_MAX_MS ?
+		AGENT_BACKOFF_MAX_MS : a->backoff * 2;
+}
+
+/* Logs and ends the run of procedure B once it has an outcome. */
+static void agent_progress(struct cpnsctl_agent *a)
+{
+	char sid[CPNS_ID_STRLEN];
+	int st = cpns_procb_state(a->pb);
+
+	if (st == CPNS_PROCB_RUNNING)
+		return;
+	if (st == CPNS_PROCB_FAILED) {
+		agent_failed(a, a->pb_why, cpns_procb_outcome(a->pb));
+	} else if (!a->pb_logged) {
+		cpns_id_format(a->e.server, sid);
+		agent_log(LOG_INFO, "procedure B with %s (%s): %s", sid,
+			  a->pb_why, cpns_procb_outcome(a->pb));
+		a->pb_logged = true;
 		a->need = false;
 		a->backoff = AGENT_BACKOFF_MIN_MS;
 		a->next_check = 0;
+	}
+	/* INSTALLED: the repeats of the confirmation Ack remain */
+	if (st == CPNS_PROCB_FAILED || st == CPNS_PROCB_DONE) {
+		cpns_procb_free(a->pb);
+		a->pb = NULL;
+	}
+}
+
+static void agent_start(struct cpnsctl_agent *a, uint64_t now)
+{
+	struct cpns_procb_cfg cfg = { 0 };
+	struct cpns_err err = { 0 };
+	char sid[CPNS_ID_STRLEN];
+	int r;
+
+	/* a new run ends the Ack repeats of the previous one */
+	cpns_procb_free(a->pb);
+	a->pb = NULL;
+	memcpy(cfg.local, a->e.local, CPNS_ID_LEN);
+	memcpy(cfg.server, a->e.server, CPNS_ID_LEN);
+	memcpy(&cfg.endpoint, &a->e.endpoint, sizeof(cfg.endpoint));
+	cfg.endpoint_len = a->e.endpoint_len;
+	cfg.kid = a->e.kid;
+	memcpy(cfg.eukey, a->e.eukey, CPNS_KEY_LEN);
+	cfg.dhe = a->dhe;
+	r = cpns_procb_start(a->nl, &cfg, now, &a->pb, &err);
+	cpns_wipe(&cfg, sizeof(cfg));
+	if (r == -EBUSY) {
+		/* not an attempt: the erasure notification ends the wait */
+		if (!a->busy) {
+			cpns_id_format(a->e.server, sid);
+			agent_log(LOG_INFO, "procedure B with %s (%s): %s", sid,
+				  a->why, err.msg);
+		}
+		a->busy = true;
+		a->next_try = now + AGENT_CHECK_MS;
 		return;
 	}
-	jitter = (uint64_t)rand() % (a->backoff / 10 + 1);
-	syslog(LOG_NOTICE, "procedure B with %s (%s): %s; retry in %" PRIu64 " ms",
-	       sid, a->why, outcome, a->backoff + jitter);
-	a->next_try = cpns_node_now_ms() + a->backoff + jitter;
-	a->backoff = a->backoff * 2 > AGENT_BACKOFF_MAX_MS ?
-		AGENT_BACKOFF_MAX_MS : a->backoff * 2;
+	a->busy = false;
+	if (r < 0) {
+		a->pb = NULL;
+		agent_failed(a, a->why, err.msg);
+		return;
+	}
+	a->pb_why = a->why;
+	a->pb_logged = false;
+	agent_progress(a);
+}
+
+static bool agent_running(const struct cpnsctl_agent *a)
+{
+	return a->pb && cpns_procb_state(a->pb) == CPNS_PROCB_RUNNING;
+}
+
+static void agent_signals(struct cpnsctl_agent *a, int sfd, bool *stop)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo != SIGHUP) {
+			*stop = true;
+		} else if (agent_load(a) < 0) {
+			agent_log(LOG_ERR,
+				  "reload failed; keeping the running enrolment");
+		} else {
+			/* a run in progress keeps the key it started with */
+			agent_log(LOG_NOTICE, "reloaded");
+			a->backoff = AGENT_BACKOFF_MIN_MS;
+			a->next_try = 0;
+			a->next_check = 0;
+		}
+	}
+}
+
+static int agent_loop(struct cpnsctl_agent *a, int efd, int sfd)
+{
+	struct cpns_err err = { 0 };
+	bool stop = false;
+
+	while (!stop) {
+		struct pollfd pfd[3] = {
+			{ .fd = efd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },
+		};
+		uint64_t now = cpns_node_now_ms(), until, dl;
+
+		if (now >= a->next_check) {
+			agent_check(a, now);
+			a->next_check = now + AGENT_CHECK_MS;
+			if (a->age_due && a->age_due < a->next_check)
+				a->next_check = a->age_due;
+		}
+		dl = a->pb ? cpns_procb_deadline(a->pb) : 0;
+		if (dl && now >= dl) {
+			cpns_procb_timer(a->pb, now);
+			agent_progress(a);
+			continue;
+		}
+		if (a->need && !agent_running(a) && now >= a->next_try) {
+			agent_start(a, now);
+			continue;
+		}
+		until = a->next_check;
+		if (a->need && !agent_running(a) && a->next_try < until)
+			until = a->next_try;
+		if (dl && dl < until)
+			until = dl;
+		if (a->pb)
+			pfd[2].fd = cpns_procb_fd(a->pb);
+		if (poll(pfd, 3, (int)(until - now)) <= 0)
+			continue;
+		if (pfd[1].revents & POLLIN)
+			agent_signals(a, sfd, &stop);
+		if (pfd[0].revents & POLLIN) {
+			if (cpns_nl_events_read(a->nl, agent_event, a, &err) < 0)
+				a->next_check = 0;	/* lost: re-read */
+		}
+		if (a->pb && (pfd[2].revents & POLLIN)) {
+			cpns_procb_input(a->pb);
+			agent_progress(a);
+		}
+	}
+	return 0;
 }
 
 int cpnsctl_do_agent(struct cpnsctl *c, int argc, char **argv)
 {
 	static struct cpnsctl_agent a;
-	uint8_t server[CPNS_ID_LEN];
 	struct cpns_err err = { 0 };
-	bool has_server = false, stop = false;
+	bool has_server = false;
 	unsigned long v;
 	sigset_t mask;
 	int status, sfd, efd;
@@ -180,7 +369,7 @@ int cpnsctl_do_agent(struct cpnsctl *c, int argc, char **argv)
 			return cpnsctl_usage_error(cpnsctl_agent_usage,
 						   "agent: \"%s\" needs a value", argv[0]);
 		if (!strcmp(argv[0], "server")) {
-			if (cpnsctl_parse_id(argv[1], server))
+			if (cpnsctl_parse_id(argv[1], a.server))
 				return cpnsctl_usage_error(cpnsctl_agent_usage,
 							   "agent: invalid entity ID \"%s\"", argv[1]);
 			has_server = true;
@@ -201,6 +390,12 @@ int cpnsctl_do_agent(struct cpnsctl *c, int argc, char **argv)
 							   "agent: rekey-after must be 10-%d seconds",
 							   AGENT_REKEY_AGE_S);
 			a.rekey_after_ms = v * 1000ULL;
+		} else if (!strcmp(argv[0], "log")) {
+			if (strcmp(argv[1], "syslog") && strcmp(argv[1], "stderr"))
+				return cpnsctl_usage_error(cpnsctl_agent_usage,
+							   "agent: log is \"syslog\" or \"stderr\", not \"%s\"",
+							   argv[1]);
+			agent_stderr = !strcmp(argv[1], "stderr");
 		} else {
 			return cpnsctl_usage_error(cpnsctl_agent_usage,
 						   "agent: unexpected argument \"%s\"", argv[0]);
@@ -210,17 +405,19 @@ int cpnsctl_do_agent(struct cpnsctl *c, int argc, char **argv)
 		return cpnsctl_usage_error(cpnsctl_agent_usage,
 					   "agent: missing \"server ID\"");
 	/* under systemd stderr goes to the journal already */
-	openlog("cpns-agent",
-		LOG_PID | (getenv("INVOCATION_ID") ? 0 : LOG_PERROR),
-		LOG_DAEMON);
-	if (agent_load(&a, server) < 0)
+	if (!agent_stderr)
+		openlog("cpns-agent",
+			LOG_PID | (getenv("INVOCATION_ID") ? 0 : LOG_PERROR),
+			LOG_DAEMON);
+	if (agent_load(&a) < 0)
 		return CPNSCTL_EXIT_USAGE;
 	a.nl = cpnsctl_nl(c, &status);
 	if (!a.nl)
-		return status;
+		goto err_wipe;
+	status = CPNSCTL_EXIT_KERNEL;
 	if (cpns_nl_events_open(a.nl, &err) < 0) {
-		syslog(LOG_ERR, "events: %s", err.msg);
-		return CPNSCTL_EXIT_KERNEL;
+		agent_log(LOG_ERR, "events: %s", err.msg);
+		goto err_wipe;
 	}
 	efd = cpns_nl_events_fd(a.nl);
 	sigemptyset(&mask);
@@ -230,55 +427,19 @@ int cpnsctl_do_agent(struct cpnsctl *c, int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0) {
-		syslog(LOG_ERR, "signalfd: %m");
-		return CPNSCTL_EXIT_KERNEL;
+		agent_log(LOG_ERR, "signalfd: %s", strerror(errno));
+		goto err_wipe;
 	}
 	srand((unsigned int)(getpid() ^ cpns_node_now_ms()));
 	a.backoff = AGENT_BACKOFF_MIN_MS;
-	syslog(LOG_INFO, "started");
-	while (!stop) {
-		struct pollfd pfd[2] = {
-			{ .fd = efd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-		};
-		uint64_t now = cpns_node_now_ms(), wait;
-
-		if (now >= a.next_check) {
-			agent_check(&a);
-			a.next_check = now + AGENT_CHECK_MS;
-		}
-		if (a.need && now >= a.next_try) {
-			agent_attempt(&a);
-			continue;
-		}
-		wait = a.next_check - now;
-		if (a.need && a.next_try - now < wait)
-			wait = a.next_try - now;
-		if (poll(pfd, 2, (int)wait) <= 0)
-			continue;
-		if (pfd[0].revents & POLLIN) {
-			if (cpns_nl_events_read(a.nl, agent_event, &a, &err) < 0)
-				a.next_check = 0;	/* lost: re-read */
-		}
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo != SIGHUP) {
-					stop = true;
-				} else if (agent_load(&a, server) < 0) {
-					syslog(LOG_ERR,
-					       "reload failed; keeping the running enrolment");
-				} else {
-					syslog(LOG_NOTICE, "reloaded");
-					a.backoff = AGENT_BACKOFF_MIN_MS;
-					a.next_try = 0;
-				}
-			}
-		}
-	}
-	syslog(LOG_INFO, "exiting");
+	agent_log(LOG_INFO, "started");
+	agent_loop(&a, efd, sfd);
+	agent_log(LOG_INFO, "exiting");
+	cpns_procb_free(a.pb);
+	a.pb = NULL;
 	close(sfd);
+	status = CPNSCTL_EXIT_OK;
+err_wipe:
 	cpns_wipe(&a.e, sizeof(a.e));
-	return CPNSCTL_EXIT_OK;
+	return status;
 }
