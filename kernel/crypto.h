@@ -10,11 +10,17 @@
  *
  * Control path (process context, may sleep):
  *
- *  - cpns_tx_init() / cpns_rx_init() at install. They derive the keys of
- *    epochs 0 and 1 (rx also 2) from the epoch 0 traffic secret, keep only
- *    the chain secret of the next epoch to derive, and never keep ts0.
+ *  - cpns_tx_init() / cpns_rx_init() at install. tx derives the keys of
+ *    epoch 0, rx those of epochs 0 and 1 (the MUST of 2.8), from the epoch
+ *    0 traffic secret; each keeps only the chain secret of the next epoch
+ *    to derive, in memory of its own, and never keeps ts0. An idle
+ *    generation holds nothing more.
  *  - cpns_tx_derive_ahead() / cpns_rx_derive_ahead() from a work item
- *    whenever a packet-path function reported @need_derive.
+ *    whenever a packet-path function reported @need_derive: tx asks for
+ *    cur + 1 with the first record of epoch 0 and at every advance, rx for
+ *    cur + 1 and cur + 2 (the SHOULD of 2.8) once the direction carries
+ *    traffic. The callers of one direction serialise them (in the module,
+ *    the generation's single derive work item).
  *  - cpns_rx_expire() from the periodic per-netns clean-up (2.13).
  *  - cpns_tx_destroy() / cpns_rx_destroy() once the generation can no
  *    longer be found by new packet-path readers; keys still in use by
@@ -165,6 +171,9 @@ enum cpns_drop cpns_replay_update(struct cpns_replay *r, u64 seq);
 
 /* ---- epoch state machines (epoch.c) ---------------------------------- */
 
+/* Chain secret of the next epoch to derive; private to epoch.c. */
+struct cpns_chain;
+
 /**
  * struct cpns_tx_dir - transmit direction of a generation (2.5)
  * @ctr: (epoch << 32) | next seq; advanced by cmpxchg on the packet path,
@@ -175,15 +184,13 @@ enum cpns_drop cpns_replay_update(struct cpns_replay *r, u64 seq);
  * @epoch_start: time the current epoch began. Written under @lock before
  *	@ctr moves to the epoch; read with READ_ONCE().
  * @install: install time of the generation; constant after init.
+ * @chain: chain secret of the next epoch to derive, NULL once epoch 255
+ *	is derived. Only cpns_tx_derive_ahead() touches it; its callers
+ *	serialise.
  * @lock: serialises epoch advances and the installation of @next.
  * @exhausted: epoch 255 reached a limit; written under @lock, never
  *	cleared.
  * @suite: enum cpns_suite; constant after init.
- * @derive_lock: serialises the key chain below (process context only).
- * @ts: chain secret of epoch @ts_epoch, the next epoch to derive.
- *	Under @derive_lock; wiped once epoch 255 is derived.
- * @ts_epoch: next epoch to derive (256: chain exhausted). Under
- *	@derive_lock.
  */
 struct cpns_tx_dir {
 	atomic64_t			ctr;
@@ -191,13 +198,10 @@ struct cpns_tx_dir {
 	struct cpns_epoch_keys __rcu	*next;
 	u64				epoch_start;
 	u64				install;
+	struct cpns_chain		*chain;
 	spinlock_t			lock;		/* epoch advances */
 	bool				exhausted;
 	u8				suite;
-
-	struct mutex			derive_lock;	/* key chain */
-	u8				ts[CPNS_SECRET_LEN];
-	u16				ts_epoch;
 };
 
 /**
@@ -227,11 +231,35 @@ int cpns_tx_derive_ahead(struct cpns_tx_dir *tx);
 int cpns_tx_next(struct cpns_tx_dir *tx, u64 now, struct cpns_tx_slot *slot);
 void cpns_tx_destroy(struct cpns_tx_dir *tx);
 
+/* Epochs whose keys rx derives at install and keeps in cpns_rx_dir.first:
+ * 0 and 1 (2.8). Keys of later epochs live in cpns_rx_ext.keys.
+ */
+#define CPNS_RX_FIRST_EPOCHS	2
+
 /* Slots for prev, cur and cur+1..cur+8; prev may lie 8 below cur, so 17
  * distinct epochs must map to distinct slots.
  */
 #define CPNS_RX_KEY_SLOTS	32
 static_assert(CPNS_RX_KEY_SLOTS > 2 * CPNS_EPOCH_AHEAD);
+
+/**
+ * struct cpns_rx_ext - receive state that only traffic needs
+ * @win: replay windows of cur and prev (cpns_rx_dir.cur_win). Updated
+ *	under cpns_rx_dir.lock, pre-checked without it.
+ * @keys: keys of epochs from CPNS_RX_FIRST_EPOCHS on, slot epoch %
+ *	CPNS_RX_KEY_SLOTS. Published and removed under cpns_rx_dir.lock,
+ *	read under RCU.
+ * @rcu: deferred free
+ *
+ * Allocated with the first record that passes cpns_rx_check() (or by
+ * cpns_rx_derive_ahead()), so that an idle generation does without it;
+ * never replaced, freed with the direction.
+ */
+struct cpns_rx_ext {
+	struct cpns_replay		win[2];
+	struct cpns_epoch_keys __rcu	*keys[CPNS_RX_KEY_SLOTS];
+	struct rcu_head			rcu;
+};
 
 /**
  * struct cpns_rx_dir - receive direction of a generation (2.7, 2.8)
@@ -243,22 +271,19 @@ static_assert(CPNS_RX_KEY_SLOTS > 2 * CPNS_EPOCH_AHEAD);
  * @prev: retained previous epoch, meaningful while @has_prev. Written
  *	under @lock and @seqc.
  * @has_prev: a previous epoch is retained. Written under @lock and @seqc.
- * @cur_win: index in @win of the window of @cur; the other one belongs to
- *	@prev. Written under @lock and @seqc.
- * @prev_expiry: @prev is usable while now < @prev_expiry. Written under
- *	@lock and @seqc.
- * @win: replay windows of cur and prev. Updated under @lock, pre-checked
- *	without it.
- * @keys: derived epoch keys, slot epoch % CPNS_RX_KEY_SLOTS. Published
- *	and removed under @lock, read under RCU.
+ * @cur_win: index in @ext->win of the window of @cur; the other one
+ *	belongs to @prev. Written under @lock and @seqc.
+ * @suite: enum cpns_suite; constant after init.
  * @want: highest epoch a record found without keys (EPOCH_PENDING);
  *	raised locklessly with cmpxchg, read by the control path.
- * @suite: enum cpns_suite; constant after init.
- * @derive_lock: serialises the key chain below (process context only).
- * @ts: chain secret of epoch @ts_epoch. Under @derive_lock; wiped once
- *	epoch 255 is derived.
- * @ts_epoch: next epoch to derive (256: chain exhausted). Under
- *	@derive_lock.
+ * @prev_expiry: @prev is usable while now < @prev_expiry. Written under
+ *	@lock and @seqc.
+ * @first: keys of epochs 0 and 1. Removed under @lock, read under RCU.
+ * @ext: windows and later keys, NULL until the direction needs them; set
+ *	once with cmpxchg(), read with smp_load_acquire().
+ * @chain: chain secret of the next epoch to derive, NULL once epoch 255
+ *	is derived. Only cpns_rx_derive_ahead() touches it; its callers
+ *	serialise.
  */
 struct cpns_rx_dir {
 	spinlock_t			lock;		/* step 12, keys */
@@ -267,15 +292,12 @@ struct cpns_rx_dir {
 	u8				prev;
 	bool				has_prev;
 	u8				cur_win;
-	u64				prev_expiry;
-	struct cpns_replay		win[2];
-	struct cpns_epoch_keys __rcu	*keys[CPNS_RX_KEY_SLOTS];
-	atomic_t			want;
 	u8				suite;
-
-	struct mutex			derive_lock;	/* key chain */
-	u8				ts[CPNS_SECRET_LEN];
-	u16				ts_epoch;
+	atomic_t			want;
+	u64				prev_expiry;
+	struct cpns_epoch_keys __rcu	*first[CPNS_RX_FIRST_EPOCHS];
+	struct cpns_rx_ext		*ext;
+	struct cpns_chain		*chain;
 };
 
 /**
@@ -292,12 +314,14 @@ struct cpns_rx_ticket {
 
 /**
  * struct cpns_rx_events - side effects of a successful cpns_rx_commit()
- * @advanced: cur moved to the record's epoch; schedule
- *	cpns_rx_derive_ahead()
+ * @advanced: cur moved to the record's epoch
+ * @need_derive: keys of cur + 1 or cur + 2 are missing (always after an
+ *	advance); schedule cpns_rx_derive_ahead()
  * @epoch_threshold: the receive epoch reached CPNS_REKEY_EPOCH; notify
  */
 struct cpns_rx_events {
 	bool	advanced;
+	bool	need_derive;
 	bool	epoch_threshold;
 };
 

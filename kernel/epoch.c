@@ -9,6 +9,8 @@
 #include <linux/kernel.h>
 #include <linux/minmax.h>
 #include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "crypto.h"
@@ -48,33 +50,60 @@ module_param_cb(tx_epoch_records, &cpns_tx_epoch_records_ops,
 MODULE_PARM_DESC(tx_epoch_records,
 		 "records sent per epoch before the sender moves to the next, 1..4194304 (default 4194304 = 2^22, PROTOCOL.md 2.5; lower is stricter)");
 
+/**
+ * struct cpns_chain - where a direction's key chain stands
+ * @ts: ts_n of PROTOCOL.md 3.3 for n = @epoch
+ * @epoch: the next epoch to derive, 0..255
+ *
+ * A secret of its own allocation, freed with kfree_sensitive() as soon as
+ * epoch 255 is derived or the direction goes away.
+ */
+struct cpns_chain {
+	u8	ts[CPNS_SECRET_LEN];
+	u16	epoch;
+};
+
+static struct cpns_chain *cpns_chain_new(const u8 ts0[CPNS_SECRET_LEN])
+{
+	struct cpns_chain *chain;
+
+	chain = kmalloc(sizeof(*chain), GFP_KERNEL_ACCOUNT);
+	if (!chain)
+		return NULL;
+	memcpy(chain->ts, ts0, CPNS_SECRET_LEN);
+	chain->epoch = 0;
+	return chain;
+}
+
 /*
- * Derive the keys of epoch *ts_epoch from its chain secret and move the
- * chain one epoch on. After epoch 255 there is nothing left to derive and
- * the secret is wiped. On failure nothing changes, so the step can be
- * retried. Process context; the caller holds the direction's derive_lock.
+ * Derive the keys of the chain's next epoch and move the chain one epoch
+ * on. After epoch 255 there is nothing left to derive and the chain is
+ * freed (*chainp = NULL). On failure nothing changes, so the step can be
+ * retried. Process context; the caller serialises the direction's
+ * derivations.
  */
 static struct cpns_epoch_keys *cpns_chain_next(u8 suite,
-					       u8 ts[CPNS_SECRET_LEN],
-					       u16 *ts_epoch)
+					       struct cpns_chain **chainp)
 {
+	struct cpns_chain *chain = *chainp;
 	struct cpns_epoch_keys *keys;
 	int err;
 
-	keys = cpns_epoch_keys_new(suite, ts, *ts_epoch);
+	keys = cpns_epoch_keys_new(suite, chain->ts, chain->epoch);
 	if (IS_ERR(keys))
 		return keys;
 
-	if (*ts_epoch == CPNS_EPOCH_MAX) {
-		memzero_explicit(ts, CPNS_SECRET_LEN);
-	} else {
-		err = cpns_traffic_next(ts);
-		if (err) {
-			cpns_epoch_keys_free(keys);
-			return ERR_PTR(err);
-		}
+	if (chain->epoch == CPNS_EPOCH_MAX) {
+		kfree_sensitive(chain);
+		*chainp = NULL;
+		return keys;
 	}
-	(*ts_epoch)++;
+	err = cpns_traffic_next(chain->ts);
+	if (err) {
+		cpns_epoch_keys_free(keys);
+		return ERR_PTR(err);
+	}
+	chain->epoch++;
 	return keys;
 }
 
@@ -91,56 +120,44 @@ static struct cpns_epoch_keys *cpns_chain_next(u8 suite,
  * @ts0: epoch 0 traffic secret; not kept (the caller wipes its own copy)
  * @now: install time, ms
  *
- * Derives the keys of epochs 0 and 1; epoch 0 begins at @now. Process
- * context; may sleep.
+ * Derives the keys of epoch 0, which begins at @now; those of epoch 1
+ * follow once the direction sends (cpns_tx_next() asks with its first
+ * record). Process context; may sleep.
  *
  * Return: 0 or a negative errno; on failure nothing is left to destroy.
  */
 int cpns_tx_init(struct cpns_tx_dir *tx, u8 suite,
 		 const u8 ts0[CPNS_SECRET_LEN], u64 now)
 {
-	struct cpns_epoch_keys *cur, *next;
-	int err;
+	struct cpns_epoch_keys *cur;
 
 	spin_lock_init(&tx->lock);
-	mutex_init(&tx->derive_lock);
 	atomic64_set(&tx->ctr, CPNS_TX_CTR(0, 0));
 	tx->epoch_start = now;
 	tx->install = now;
 	tx->exhausted = false;
 	tx->suite = suite;
-	memcpy(tx->ts, ts0, CPNS_SECRET_LEN);
-	tx->ts_epoch = 0;
+	RCU_INIT_POINTER(tx->next, NULL);
+	tx->chain = cpns_chain_new(ts0);
+	if (!tx->chain)
+		return -ENOMEM;
 
-	cur = cpns_chain_next(suite, tx->ts, &tx->ts_epoch);
+	cur = cpns_chain_next(suite, &tx->chain);
 	if (IS_ERR(cur)) {
-		err = PTR_ERR(cur);
-		goto err_wipe_chain;
+		kfree_sensitive(tx->chain);
+		return PTR_ERR(cur);
 	}
-	next = cpns_chain_next(suite, tx->ts, &tx->ts_epoch);
-	if (IS_ERR(next)) {
-		err = PTR_ERR(next);
-		goto err_free_cur;
-	}
-
 	RCU_INIT_POINTER(tx->cur, cur);
-	RCU_INIT_POINTER(tx->next, next);
 	return 0;
-
-err_free_cur:
-	cpns_epoch_keys_free(cur);
-err_wipe_chain:
-	memzero_explicit(tx->ts, CPNS_SECRET_LEN);
-	mutex_destroy(&tx->derive_lock);
-	return err;
 }
 
 /**
  * cpns_tx_derive_ahead() - derive the keys of the epoch after the current
  * @tx: the direction
  *
- * Call from process context after cpns_tx_next() reported @need_derive.
- * Does nothing when the keys exist or the current epoch is 255. May sleep.
+ * Call from process context after cpns_tx_next() reported @need_derive;
+ * calls for one direction must not overlap. Does nothing when the keys
+ * exist or the current epoch is 255. May sleep.
  *
  * Return: 0 or a negative errno (retry later).
  */
@@ -148,29 +165,23 @@ int cpns_tx_derive_ahead(struct cpns_tx_dir *tx)
 {
 	struct cpns_epoch_keys *next;
 	bool have_next;
-	int err = 0;
 
-	mutex_lock(&tx->derive_lock);
 	spin_lock_bh(&tx->lock);
 	have_next = rcu_access_pointer(tx->next);
 	spin_unlock_bh(&tx->lock);
 	/* The sender only moves on with @next, so while it is missing the
 	 * chain stands at cur + 1.
 	 */
-	if (have_next || tx->ts_epoch > CPNS_EPOCH_MAX)
-		goto out_unlock;
+	if (have_next || !tx->chain)
+		return 0;
 
-	next = cpns_chain_next(tx->suite, tx->ts, &tx->ts_epoch);
-	if (IS_ERR(next)) {
-		err = PTR_ERR(next);
-		goto out_unlock;
-	}
+	next = cpns_chain_next(tx->suite, &tx->chain);
+	if (IS_ERR(next))
+		return PTR_ERR(next);
 	spin_lock_bh(&tx->lock);
 	rcu_assign_pointer(tx->next, next);
 	spin_unlock_bh(&tx->lock);
-out_unlock:
-	mutex_unlock(&tx->derive_lock);
-	return err;
+	return 0;
 }
 
 /* Epoch advance or refusal, under @tx->lock; @limit is the records-per-epoch
@@ -229,8 +240,9 @@ static int cpns_tx_next_slow(struct cpns_tx_dir *tx, u64 now, u32 limit,
  * good when epoch 255 reaches a limit, and refuses from install + 90000 s
  * on. Lockless unless the epoch moves.
  * Never sleeps; the caller holds rcu_read_lock() until the record is
- * sealed. After an advance, @slot->need_derive asks the caller to schedule
- * cpns_tx_derive_ahead() and @slot->epoch_threshold to notify userspace.
+ * sealed. With the first record of the generation and after an advance,
+ * @slot->need_derive asks the caller to schedule cpns_tx_derive_ahead();
+ * after an advance, @slot->epoch_threshold asks it to notify userspace.
  *
  * Return: 0; -ENOKEY when the generation is past its lifetime;
  * -EKEYEXPIRED when it is exhausted; -EBUSY when the epoch must move on but
@@ -268,6 +280,10 @@ int cpns_tx_next(struct cpns_tx_dir *tx, u64 now, struct cpns_tx_slot *slot)
 			slot->keys = keys;
 			slot->epoch = keys->epoch;
 			slot->seq = CPNS_TX_SEQ(ctr);
+			/* Only epoch 0 starts here (advances are the slow
+			 * path's): the direction sends, so epoch 1 is due.
+			 */
+			slot->need_derive = !slot->seq;
 			return 0;
 		}
 
@@ -290,14 +306,11 @@ void cpns_tx_destroy(struct cpns_tx_dir *tx)
 {
 	cpns_epoch_keys_free(rcu_replace_pointer(tx->cur, NULL, true));
 	cpns_epoch_keys_free(rcu_replace_pointer(tx->next, NULL, true));
-	memzero_explicit(tx->ts, CPNS_SECRET_LEN);
-	mutex_destroy(&tx->derive_lock);
+	kfree_sensitive(tx->chain);
+	tx->chain = NULL;
 }
 
 /* ---- receive ---------------------------------------------------------- */
-
-/* Epochs derived ahead of cur at install: cur + 1 must, cur + 2 should. */
-#define CPNS_RX_INIT_AHEAD	2
 
 /* Epoch fields of an rx direction, as one consistent snapshot. */
 struct cpns_rx_snap {
@@ -322,27 +335,94 @@ static void cpns_rx_snap(struct cpns_rx_dir *rx, struct cpns_rx_snap *s)
 	} while (read_seqcount_retry(&rx->seqc, seq));
 }
 
-/*
- * Step 8a (2.8): the window of @epoch, NULL for an acceptable epoch ahead
- * of cur (its window is empty), or an ERR_PTR for an unacceptable epoch.
- */
-static struct cpns_replay *cpns_rx_window(struct cpns_rx_dir *rx,
-					  const struct cpns_rx_snap *s,
-					  u8 epoch, u64 now)
+/* Step 8a (2.8): is @epoch acceptable, and is it cur, prev or ahead? */
+enum cpns_rx_kind { CPNS_RX_CUR, CPNS_RX_PREV, CPNS_RX_AHEAD, CPNS_RX_BAD };
+
+static enum cpns_rx_kind cpns_rx_kind(const struct cpns_rx_snap *s, u8 epoch,
+				      u64 now)
 {
 	if (epoch == s->cur)
-		return &rx->win[s->cur_win];
+		return CPNS_RX_CUR;
 	if (s->has_prev && epoch == s->prev && now < s->prev_expiry)
-		return &rx->win[!s->cur_win];
+		return CPNS_RX_PREV;
 	if (epoch > s->cur && epoch <= s->cur + CPNS_EPOCH_AHEAD)
-		return NULL;
-	return ERR_PTR(-ESTALE);
+		return CPNS_RX_AHEAD;
+	return CPNS_RX_BAD;
 }
 
+/* The window of an epoch of kind CPNS_RX_CUR or CPNS_RX_PREV. */
+static struct cpns_replay *cpns_rx_win(struct cpns_rx_ext *ext,
+				       const struct cpns_rx_snap *s,
+				       enum cpns_rx_kind kind)
+{
+	return &ext->win[kind == CPNS_RX_CUR ? s->cur_win : !s->cur_win];
+}
+
+/* The key slot of @epoch; NULL for a later epoch while there is no @ext. */
 static struct cpns_epoch_keys __rcu **cpns_rx_slot(struct cpns_rx_dir *rx,
+						   struct cpns_rx_ext *ext,
 						   u8 epoch)
 {
-	return &rx->keys[epoch % CPNS_RX_KEY_SLOTS];
+	if (epoch < CPNS_RX_FIRST_EPOCHS)
+		return &rx->first[epoch];
+	return ext ? &ext->keys[epoch % CPNS_RX_KEY_SLOTS] : NULL;
+}
+
+static struct cpns_rx_ext *cpns_rx_ext_peek(struct cpns_rx_dir *rx)
+{
+	/* Pairs with the cmpxchg() in cpns_rx_ext_get(): whoever sees the
+	 * pointer sees empty windows and slots behind it.
+	 */
+	return smp_load_acquire(&rx->ext);
+}
+
+/* The direction's windows and later key slots, allocated with @gfp when
+ * missing; NULL when that fails. Any context with a matching @gfp.
+ */
+static struct cpns_rx_ext *cpns_rx_ext_get(struct cpns_rx_dir *rx, gfp_t gfp)
+{
+	struct cpns_rx_ext *ext = cpns_rx_ext_peek(rx), *old;
+
+	if (ext)
+		return ext;
+	/* Zeroed: both windows empty (cpns_replay_init()), no keys. */
+	ext = kzalloc(sizeof(*ext), gfp | __GFP_NOWARN);
+	if (!ext)
+		return NULL;
+	old = cmpxchg(&rx->ext, NULL, ext);
+	if (old) {
+		kfree(ext);
+		return old;
+	}
+	return ext;
+}
+
+/* Keys of @epoch if derived; under RCU or @rx->lock. */
+static struct cpns_epoch_keys *cpns_rx_keys(struct cpns_rx_dir *rx,
+					    struct cpns_rx_ext *ext, u8 epoch)
+{
+	struct cpns_epoch_keys __rcu **slot = cpns_rx_slot(rx, ext, epoch);
+	struct cpns_epoch_keys *keys;
+
+	if (!slot)
+		return NULL;
+	keys = rcu_dereference_check(*slot, lockdep_is_held(&rx->lock));
+	return keys && keys->epoch == epoch ? keys : NULL;
+}
+
+/* The SHOULD of 2.8 for a direction with traffic: cur + 1 and cur + 2
+ * derived. Under @rx->lock.
+ */
+static bool cpns_rx_ahead_missing(struct cpns_rx_dir *rx,
+				  struct cpns_rx_ext *ext)
+{
+	unsigned int e, last = min_t(unsigned int, rx->cur + 2,
+				     CPNS_EPOCH_MAX);
+
+	for (e = rx->cur + 1; e <= last; e++)
+		if (!cpns_rx_keys(rx, ext, e))
+			return true;
+	return false;
 }
 
 /**
@@ -351,8 +431,9 @@ static struct cpns_epoch_keys __rcu **cpns_rx_slot(struct cpns_rx_dir *rx,
  * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
  * @ts0: epoch 0 traffic secret; not kept (the caller wipes its own copy)
  *
- * cur = 0, no prev; derives the keys of epochs 0, 1 and 2 (2.8: cur + 1
- * must and cur + 2 should be ready). Process context; may sleep.
+ * cur = 0, no prev; derives the keys of epochs 0 and 1 (2.8: cur + 1 must
+ * be ready before the generation is used). Windows and cur + 2 follow
+ * with traffic. Process context; may sleep.
  *
  * Return: 0 or a negative errno; on failure nothing is left to destroy.
  */
@@ -365,36 +446,36 @@ int cpns_rx_init(struct cpns_rx_dir *rx, u8 suite,
 
 	spin_lock_init(&rx->lock);
 	seqcount_spinlock_init(&rx->seqc, &rx->lock);
-	mutex_init(&rx->derive_lock);
 	rx->cur = 0;
 	rx->prev = 0;
 	rx->has_prev = false;
 	rx->cur_win = 0;
-	rx->prev_expiry = 0;
-	cpns_replay_init(&rx->win[0]);
-	cpns_replay_init(&rx->win[1]);
-	for (i = 0; i < CPNS_RX_KEY_SLOTS; i++)
-		RCU_INIT_POINTER(rx->keys[i], NULL);
-	atomic_set(&rx->want, 0);
 	rx->suite = suite;
-	memcpy(rx->ts, ts0, CPNS_SECRET_LEN);
-	rx->ts_epoch = 0;
+	atomic_set(&rx->want, 0);
+	rx->prev_expiry = 0;
+	for (i = 0; i < CPNS_RX_FIRST_EPOCHS; i++)
+		RCU_INIT_POINTER(rx->first[i], NULL);
+	rx->ext = NULL;
+	rx->chain = cpns_chain_new(ts0);
+	if (!rx->chain)
+		return -ENOMEM;
 
-	for (i = 0; i <= CPNS_RX_INIT_AHEAD; i++) {
-		keys = cpns_chain_next(suite, rx->ts, &rx->ts_epoch);
-		if (IS_ERR(keys))
+	for (i = 0; i < CPNS_RX_FIRST_EPOCHS; i++) {
+		keys = cpns_chain_next(suite, &rx->chain);
+		if (IS_ERR(keys)) {
+			err = PTR_ERR(keys);
 			goto err_free_keys;
-		RCU_INIT_POINTER(*cpns_rx_slot(rx, keys->epoch), keys);
+		}
+		RCU_INIT_POINTER(rx->first[i], keys);
 	}
 	return 0;
 
 err_free_keys:
-	err = PTR_ERR(keys);
-	for (i = 0; i < CPNS_RX_KEY_SLOTS; i++)
-		cpns_epoch_keys_free(rcu_replace_pointer(rx->keys[i], NULL,
+	for (i = 0; i < CPNS_RX_FIRST_EPOCHS; i++)
+		cpns_epoch_keys_free(rcu_replace_pointer(rx->first[i], NULL,
 							 true));
-	memzero_explicit(rx->ts, CPNS_SECRET_LEN);
-	mutex_destroy(&rx->derive_lock);
+	kfree_sensitive(rx->chain);
+	rx->chain = NULL;
 	return err;
 }
 
@@ -403,18 +484,24 @@ err_free_keys:
  * @rx: the direction
  *
  * Derives up to max(cur + 2, highest pending epoch + 1), never beyond
- * cur + 8 or 255 (2.8). Call from process context after cpns_rx_check()
- * set @need_derive or cpns_rx_commit() reported @advanced. May sleep.
+ * cur + 8 or 255 (2.8), and allocates the direction's windows if a record
+ * could not. Call from process context after cpns_rx_check() or
+ * cpns_rx_commit() set @need_derive; calls for one direction must not
+ * overlap. May sleep.
  *
  * Return: 0 or a negative errno (retry later).
  */
 int cpns_rx_derive_ahead(struct cpns_rx_dir *rx)
 {
-	struct cpns_epoch_keys *keys, *old;
+	struct cpns_epoch_keys __rcu **slot;
+	struct cpns_epoch_keys *keys;
 	unsigned int cur, target;
-	int err = 0;
+	struct cpns_rx_ext *ext;
 
-	mutex_lock(&rx->derive_lock);
+	ext = cpns_rx_ext_get(rx, GFP_KERNEL_ACCOUNT);
+	if (!ext)
+		return -ENOMEM;
+
 	for (;;) {
 		cur = READ_ONCE(rx->cur);
 		target = max_t(unsigned int, cur + 2,
@@ -424,28 +511,23 @@ int cpns_rx_derive_ahead(struct cpns_rx_dir *rx)
 		/* cur only moves to epochs with keys, so the chain is
 		 * always above cur and nothing below it is derived.
 		 */
-		if (rx->ts_epoch > target)
-			break;
+		if (!rx->chain || rx->chain->epoch > target)
+			return 0;
 
-		keys = cpns_chain_next(rx->suite, rx->ts, &rx->ts_epoch);
-		if (IS_ERR(keys)) {
-			err = PTR_ERR(keys);
-			break;
-		}
+		keys = cpns_chain_next(rx->suite, &rx->chain);
+		if (IS_ERR(keys))
+			return PTR_ERR(keys);
 
 		spin_lock_bh(&rx->lock);
 		if (keys->epoch > rx->cur) {
-			old = rcu_replace_pointer(*cpns_rx_slot(rx, keys->epoch),
-						  keys,
-						  lockdep_is_held(&rx->lock));
-			keys = old;
+			slot = cpns_rx_slot(rx, ext, keys->epoch);
+			keys = rcu_replace_pointer(*slot, keys,
+						   lockdep_is_held(&rx->lock));
 		}
 		spin_unlock_bh(&rx->lock);
 		/* Keys overtaken by cur, or (never expected) a stale slot. */
 		cpns_epoch_keys_free(keys);
 	}
-	mutex_unlock(&rx->derive_lock);
-	return err;
 }
 
 static void cpns_rx_want(struct cpns_rx_dir *rx, u8 epoch)
@@ -465,8 +547,11 @@ static void cpns_rx_want(struct cpns_rx_dir *rx, u8 epoch)
  * @t: on CPNS_DROP_NONE, the keys to open with; on EPOCH_PENDING,
  *	@t->need_derive asks the caller to schedule cpns_rx_derive_ahead()
  *
- * Changes no receive state. Lockless; never sleeps. The caller holds
- * rcu_read_lock() until the record is opened.
+ * Changes no receive state, except that the first record to get this far
+ * allocates the direction's windows (GFP_ATOMIC; when that fails the
+ * record is dropped EPOCH_PENDING and cpns_rx_derive_ahead() allocates
+ * them). Lockless; never sleeps. The caller holds rcu_read_lock() until
+ * the record is opened.
  *
  * Return: CPNS_DROP_NONE, CPNS_DROP_EPOCH, CPNS_DROP_EPOCH_PENDING,
  * CPNS_DROP_SEQ_LIMIT, CPNS_DROP_REPLAY or CPNS_DROP_TOO_OLD.
@@ -475,7 +560,8 @@ enum cpns_drop cpns_rx_check(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
 			     u64 now, struct cpns_rx_ticket *t)
 {
 	struct cpns_epoch_keys *keys;
-	struct cpns_replay *win;
+	enum cpns_rx_kind kind;
+	struct cpns_rx_ext *ext;
 	struct cpns_rx_snap s;
 	enum cpns_drop drop;
 
@@ -483,12 +569,13 @@ enum cpns_drop cpns_rx_check(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
 	t->need_derive = false;
 
 	cpns_rx_snap(rx, &s);
-	win = cpns_rx_window(rx, &s, epoch, now);
-	if (IS_ERR(win))
+	kind = cpns_rx_kind(&s, epoch, now);
+	if (kind == CPNS_RX_BAD)
 		return CPNS_DROP_EPOCH;
 
-	keys = rcu_dereference(*cpns_rx_slot(rx, epoch));
-	if (!keys || keys->epoch != epoch) {
+	ext = cpns_rx_ext_peek(rx);
+	keys = cpns_rx_keys(rx, ext, epoch);
+	if (!keys) {
 		cpns_rx_want(rx, epoch);
 		t->need_derive = true;
 		return CPNS_DROP_EPOCH_PENDING;
@@ -497,8 +584,15 @@ enum cpns_drop cpns_rx_check(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
 	if (seq >= CPNS_SEQ_HARD_LIMIT)
 		return CPNS_DROP_SEQ_LIMIT;
 
-	if (win) {
-		drop = cpns_replay_check(win, seq);
+	if (!ext) {
+		ext = cpns_rx_ext_get(rx, GFP_ATOMIC);
+		if (!ext) {
+			t->need_derive = true;
+			return CPNS_DROP_EPOCH_PENDING;
+		}
+	}
+	if (kind != CPNS_RX_AHEAD) {
+		drop = cpns_replay_check(cpns_rx_win(ext, &s, kind), seq);
 		if (drop)
 			return drop;
 	}
@@ -507,18 +601,19 @@ enum cpns_drop cpns_rx_check(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
 }
 
 /* Move cur to @epoch (> cur); prev = old cur. Under @rx->lock. */
-static void cpns_rx_advance(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
-			    u64 now)
+static void cpns_rx_advance(struct cpns_rx_dir *rx, struct cpns_rx_ext *ext,
+			    u8 epoch, u64 seq, u64 now)
 {
+	struct cpns_epoch_keys __rcu **slot;
 	struct cpns_epoch_keys *keys;
 	u8 old_cur = rx->cur;
 	u8 win = !rx->cur_win;
-	unsigned int i;
+	unsigned int e;
 
 	write_seqcount_begin(&rx->seqc);
 	/* The window of the old prev becomes the new epoch's, empty. */
-	cpns_replay_init(&rx->win[win]);
-	cpns_replay_update(&rx->win[win], seq);
+	cpns_replay_init(&ext->win[win]);
+	cpns_replay_update(&ext->win[win], seq);
 	rx->prev = old_cur;
 	rx->has_prev = true;
 	rx->prev_expiry = now + CPNS_PREV_EPOCH_MS;
@@ -526,14 +621,19 @@ static void cpns_rx_advance(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
 	rx->cur = epoch;
 	write_seqcount_end(&rx->seqc);
 
-	/* Erase every epoch below the new cur except the new prev. */
-	for (i = 0; i < CPNS_RX_KEY_SLOTS; i++) {
-		keys = rcu_dereference_protected(rx->keys[i],
-						 lockdep_is_held(&rx->lock));
-		if (keys && keys->epoch < epoch && keys->epoch != old_cur) {
-			RCU_INIT_POINTER(rx->keys[i], NULL);
-			cpns_epoch_keys_free(keys);
-		}
+	/* Erase every epoch below the new cur except the new prev. The old
+	 * prev lies at most 8 below the old cur, so nothing older is held.
+	 */
+	for (e = max_t(unsigned int, old_cur, CPNS_EPOCH_AHEAD) -
+		 CPNS_EPOCH_AHEAD; e < epoch; e++) {
+		if (e == old_cur)
+			continue;
+		keys = cpns_rx_keys(rx, ext, e);
+		if (!keys)
+			continue;
+		slot = cpns_rx_slot(rx, ext, e);
+		RCU_INIT_POINTER(*slot, NULL);
+		cpns_epoch_keys_free(keys);
 	}
 }
 
@@ -543,28 +643,33 @@ static void cpns_rx_advance(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
  * @epoch: the record's epoch
  * @seq: the record's seq
  * @now: current time, ms
- * @ev: what changed: @advanced (schedule cpns_rx_derive_ahead()) and
- *	@epoch_threshold (notify userspace)
+ * @ev: what changed: @advanced, @need_derive (schedule
+ *	cpns_rx_derive_ahead()) and @epoch_threshold (notify userspace)
  *
  * Atomically with every other commit of the direction: re-tests the epoch
  * (8a) and the replay window (10) against the current state, records seq,
  * and when the epoch is ahead of cur moves cur to it, keeping the old cur
  * as prev for 60 s and erasing everything older. Never sleeps; takes
- * @rx->lock with the _bh variant.
+ * @rx->lock with the _bh variant. Follows a cpns_rx_check() of the record
+ * that passed; without one the windows may be missing (EPOCH_PENDING).
  *
- * Return: CPNS_DROP_NONE, CPNS_DROP_EPOCH, CPNS_DROP_REPLAY or
- * CPNS_DROP_TOO_OLD; on a drop nothing changed.
+ * Return: CPNS_DROP_NONE, CPNS_DROP_EPOCH, CPNS_DROP_EPOCH_PENDING,
+ * CPNS_DROP_REPLAY or CPNS_DROP_TOO_OLD; on a drop nothing changed.
  */
 enum cpns_drop cpns_rx_commit(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
 			      u64 now, struct cpns_rx_events *ev)
 {
+	struct cpns_rx_ext *ext = cpns_rx_ext_peek(rx);
 	enum cpns_drop drop = CPNS_DROP_NONE;
-	struct cpns_replay *win;
+	enum cpns_rx_kind kind;
 	struct cpns_rx_snap s;
 	u8 old_cur;
 
 	ev->advanced = false;
+	ev->need_derive = false;
 	ev->epoch_threshold = false;
+	if (!ext)
+		return CPNS_DROP_EPOCH_PENDING;
 
 	spin_lock_bh(&rx->lock);
 	s.cur = rx->cur;
@@ -572,18 +677,20 @@ enum cpns_drop cpns_rx_commit(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
 	s.has_prev = rx->has_prev;
 	s.cur_win = rx->cur_win;
 	s.prev_expiry = rx->prev_expiry;
-	win = cpns_rx_window(rx, &s, epoch, now);
-	if (IS_ERR(win)) {
+	kind = cpns_rx_kind(&s, epoch, now);
+	if (kind == CPNS_RX_BAD) {
 		drop = CPNS_DROP_EPOCH;
-	} else if (win) {
-		drop = cpns_replay_update(win, seq);
+	} else if (kind != CPNS_RX_AHEAD) {
+		drop = cpns_replay_update(cpns_rx_win(ext, &s, kind), seq);
 	} else {
 		old_cur = rx->cur;
-		cpns_rx_advance(rx, epoch, seq, now);
+		cpns_rx_advance(rx, ext, epoch, seq, now);
 		ev->advanced = true;
 		ev->epoch_threshold = old_cur < CPNS_REKEY_EPOCH &&
 				      epoch >= CPNS_REKEY_EPOCH;
 	}
+	if (!drop)
+		ev->need_derive = cpns_rx_ahead_missing(rx, ext);
 	spin_unlock_bh(&rx->lock);
 	return drop;
 }
@@ -598,7 +705,7 @@ enum cpns_drop cpns_rx_commit(struct cpns_rx_dir *rx, u8 epoch, u64 seq,
  */
 void cpns_rx_expire(struct cpns_rx_dir *rx, u64 now)
 {
-	struct cpns_epoch_keys __rcu **slot;
+	struct cpns_rx_ext *ext = cpns_rx_ext_peek(rx);
 	struct cpns_epoch_keys *keys = NULL;
 
 	spin_lock_bh(&rx->lock);
@@ -606,13 +713,10 @@ void cpns_rx_expire(struct cpns_rx_dir *rx, u64 now)
 		write_seqcount_begin(&rx->seqc);
 		rx->has_prev = false;
 		write_seqcount_end(&rx->seqc);
-		slot = cpns_rx_slot(rx, rx->prev);
-		keys = rcu_dereference_protected(*slot,
-						 lockdep_is_held(&rx->lock));
-		if (keys && keys->epoch == rx->prev)
-			RCU_INIT_POINTER(*slot, NULL);
-		else
-			keys = NULL;
+		keys = cpns_rx_keys(rx, ext, rx->prev);
+		if (keys)
+			RCU_INIT_POINTER(*cpns_rx_slot(rx, ext, rx->prev),
+					 NULL);
 	}
 	spin_unlock_bh(&rx->lock);
 	cpns_epoch_keys_free(keys);
@@ -622,16 +726,24 @@ void cpns_rx_expire(struct cpns_rx_dir *rx, u64 now)
  * cpns_rx_destroy() - free the receive direction
  * @rx: the direction; no new packet-path user can reach it any more
  *
- * Keys are freed after an RCU grace period, the chain secret at once.
- * Process context.
+ * Keys and windows are freed after an RCU grace period, the chain secret
+ * at once. Process context.
  */
 void cpns_rx_destroy(struct cpns_rx_dir *rx)
 {
+	struct cpns_rx_ext *ext = rx->ext;
 	unsigned int i;
 
-	for (i = 0; i < CPNS_RX_KEY_SLOTS; i++)
-		cpns_epoch_keys_free(rcu_replace_pointer(rx->keys[i], NULL,
+	for (i = 0; i < CPNS_RX_FIRST_EPOCHS; i++)
+		cpns_epoch_keys_free(rcu_replace_pointer(rx->first[i], NULL,
 							 true));
-	memzero_explicit(rx->ts, CPNS_SECRET_LEN);
-	mutex_destroy(&rx->derive_lock);
+	if (ext) {
+		for (i = 0; i < CPNS_RX_KEY_SLOTS; i++)
+			cpns_epoch_keys_free(rcu_replace_pointer(ext->keys[i],
+								 NULL, true));
+		rx->ext = NULL;
+		kfree_rcu(ext, rcu);
+	}
+	kfree_sensitive(rx->chain);
+	rx->chain = NULL;
 }

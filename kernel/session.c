@@ -18,14 +18,13 @@
  * in process context and frees the generation after an RCU grace period,
  * because packet-path readers that found it may still be using it.
  *
- * Memory of an idle generation: struct cpns_gen, 1640 bytes on x86-64 (a
- * 2 KiB slab object; the receive direction's two 2048-bit replay windows
- * and 32 key slots are most of it), plus the keys derived ahead - tx
- * epochs 0 and 1, rx epochs 0, 1 and 2 - each an AEAD transform; and a
- * 176-byte struct cpns_pair per pair. The transforms dominate: measured
- * as slab growth over 2000 idle generations on the Debian 6.1 kernel,
- * about 30 KB per AES-256-GCM generation and 4 KB per ChaCha20-Poly1305
- * one (selftests/cpns/netlink_test.c logs it).
+ * Memory of an idle generation (nothing sent or received yet): struct
+ * cpns_gen from a cache of its own (no secrets in it: each direction's
+ * chain secret, its epoch keys and the receive windows are allocations of
+ * their own), the keys of transmit epoch 0 and receive epochs 0 and 1 -
+ * each an AEAD transform - and the two chain secrets; and a struct
+ * cpns_pair per pair. Traffic adds the receive windows and the keys
+ * derived ahead. tools/testing/vm/bench-plan.sh measures it per suite.
  */
 #include <linux/random.h>
 #include <linux/rhashtable.h>
@@ -43,6 +42,8 @@
 #define CPNS_CLEANUP_PERIOD	(5 * HZ)
 
 static struct workqueue_struct *cpns_wq;
+/* Generations have a cache of their own: their size is no power of two. */
+static struct kmem_cache *cpns_gen_cache;
 
 static const struct rhashtable_params cpns_pair_params = {
 	.key_len = sizeof(struct cpns_pair_key),
@@ -427,7 +428,7 @@ void cpns_gen_rx_done(struct cpns_net *cn, struct cpns_gen *g,
 	}
 	if (switched)
 		cpns_nl_notify_tx_switched(cn, g);
-	if (ev->advanced)
+	if (ev->need_derive)
 		cpns_gen_need_derive(g);
 	if (ev->epoch_threshold)
 		cpns_nl_notify_epoch(cn, g, CPNS_DIR_RX, epoch);
@@ -457,7 +458,7 @@ static void cpns_gen_free_work(struct work_struct *work)
 
 	cpns_tx_destroy(&g->tx);
 	cpns_rx_destroy(&g->rx);
-	kfree_sensitive(g);
+	kmem_cache_free(cpns_gen_cache, g);
 }
 
 static void cpns_gen_free_rcu(struct rcu_head *rcu)
@@ -631,7 +632,7 @@ static struct cpns_pair *cpns_pair_get_or_create(struct cpns_net *cn,
  * @now: install time, ms
  * @extack: error report
  *
- * Derives the keys of epochs 0 and 1 (rx also 2) of both directions
+ * Derives the keys of epoch 0 of both directions and of receive epoch 1
  * before the generation becomes visible, then applies the replacement and
  * cap rules of 2.10.
  *
@@ -651,7 +652,7 @@ int cpns_session_new(struct cpns_net *cn, struct cpns_gen_conf *conf, u64 now,
 		return -EADDRNOTAVAIL;
 	}
 
-	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	g = kmem_cache_zalloc(cpns_gen_cache, GFP_KERNEL_ACCOUNT);
 	if (!g)
 		return -ENOMEM;
 	g->suite = conf->suite;
@@ -687,7 +688,7 @@ err_destroy_rx:
 err_destroy_tx:
 	cpns_tx_destroy(&g->tx);
 err_free_gen:
-	kfree_sensitive(g);
+	kmem_cache_free(cpns_gen_cache, g);
 	NL_SET_ERR_MSG_MOD(extack, "cannot set up the generation");
 	return err;
 }
@@ -861,8 +862,17 @@ void cpns_ctl_net_exit(struct cpns_net *cn)
  */
 int cpns_ctl_init(void)
 {
+	cpns_gen_cache = KMEM_CACHE(cpns_gen, SLAB_ACCOUNT);
+	if (!cpns_gen_cache)
+		return -ENOMEM;
 	cpns_wq = alloc_workqueue("cpns", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	return cpns_wq ? 0 : -ENOMEM;
+	if (!cpns_wq)
+		goto err_destroy_cache;
+	return 0;
+
+err_destroy_cache:
+	kmem_cache_destroy(cpns_gen_cache);
+	return -ENOMEM;
 }
 
 /**
@@ -878,4 +888,5 @@ void cpns_ctl_exit(void)
 	flush_workqueue(cpns_wq);
 	rcu_barrier();
 	destroy_workqueue(cpns_wq);
+	kmem_cache_destroy(cpns_gen_cache);
 }

@@ -45,6 +45,10 @@ static unsigned int tx_skip_to(struct kunit *test, struct cpns_tx_dir *tx,
 	struct cpns_tx_slot slot;
 	unsigned int thresholds = 0;
 
+	/* What the first record of epoch 0 asked for; after that tx_send()
+	 * derives whatever an advance asks for.
+	 */
+	KUNIT_ASSERT_EQ(test, 0, cpns_tx_derive_ahead(tx));
 	while (tx_epoch(tx) < epoch) {
 		u8 from = tx_epoch(tx);
 
@@ -230,6 +234,8 @@ static void cpns_epoch_tx_rx(struct kunit *test)
 		memcpy(buf + CPNS_HDR_LEN, "hello", 5);
 		KUNIT_EXPECT_EQ(test, 0, cpns_record_seal(slot.keys, buf, len));
 		rcu_read_unlock();
+		if (slot.need_derive)
+			KUNIT_EXPECT_EQ(test, 0, cpns_tx_derive_ahead(tx));
 
 		rcu_read_lock();
 		KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE,
@@ -244,7 +250,7 @@ static void cpns_epoch_tx_rx(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE,
 				cpns_rx_commit(rx, rec.epoch, rec.seq, now,
 					       &ev));
-		if (ev.advanced)
+		if (ev.need_derive)
 			KUNIT_EXPECT_EQ(test, 0, cpns_rx_derive_ahead(rx));
 	}
 	KUNIT_EXPECT_EQ(test, rx->cur, 1);
@@ -283,11 +289,18 @@ static struct cpns_rx_dir *rx_new(struct kunit *test)
 
 static bool rx_has_keys(struct cpns_rx_dir *rx, u8 epoch)
 {
+	struct cpns_epoch_keys __rcu **slot;
 	struct cpns_epoch_keys *keys;
 	bool ret;
 
+	if (epoch < CPNS_RX_FIRST_EPOCHS)
+		slot = &rx->first[epoch];
+	else if (rx->ext)
+		slot = &rx->ext->keys[epoch % CPNS_RX_KEY_SLOTS];
+	else
+		return false;
 	rcu_read_lock();
-	keys = rcu_dereference(rx->keys[epoch % CPNS_RX_KEY_SLOTS]);
+	keys = rcu_dereference(*slot);
 	ret = keys && keys->epoch == epoch;
 	rcu_read_unlock();
 	return ret;
@@ -331,8 +344,9 @@ static void cpns_epoch_rx_ahead(struct kunit *test)
 	struct cpns_rx_dir *rx = rx_new(test);
 	struct cpns_rx_events ev;
 
-	/* 0, 1, 2 at install; cur + 9 never; cur + 8 once derived */
-	KUNIT_EXPECT_TRUE(test, rx_has_keys(rx, 2));
+	/* 0, 1 at install; cur + 9 never; cur + 8 once derived */
+	KUNIT_EXPECT_TRUE(test, rx_has_keys(rx, 1));
+	KUNIT_EXPECT_FALSE(test, rx_has_keys(rx, 2));
 	KUNIT_EXPECT_EQ(test, CPNS_DROP_EPOCH, rx_accept(rx, 9, 0, 0, &ev));
 	KUNIT_EXPECT_EQ(test, CPNS_DROP_EPOCH_PENDING,
 			rx_accept(rx, 8, 0, 0, &ev));
@@ -364,6 +378,100 @@ static void cpns_epoch_rx_ahead(struct kunit *test)
 	cpns_rx_destroy(rx);
 }
 
+/* An idle direction holds epochs 0 and 1 only; traffic brings the windows
+ * and cur + 2, and a record of cur + 2 before that waits (EPOCH_PENDING).
+ */
+static void cpns_epoch_rx_lazy(struct kunit *test)
+{
+	struct cpns_rx_dir *rx = rx_new(test);
+	struct cpns_rx_ticket t;
+	struct cpns_rx_events ev;
+
+	KUNIT_EXPECT_TRUE(test, rx_has_keys(rx, 0));
+	KUNIT_EXPECT_TRUE(test, rx_has_keys(rx, 1));
+	KUNIT_EXPECT_PTR_EQ(test, rx->ext, NULL);
+
+	/* Forged or not, a record of a bad epoch allocates nothing. */
+	KUNIT_EXPECT_EQ(test, CPNS_DROP_EPOCH, rx_accept(rx, 9, 0, 0, &ev));
+	KUNIT_EXPECT_PTR_EQ(test, rx->ext, NULL);
+
+	/* cur + 2: pending, no state changed; the derivation brings it and
+	 * the epoch after it (2.8: e + 1 together with a pending e).
+	 */
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, CPNS_DROP_EPOCH_PENDING,
+			cpns_rx_check(rx, 2, 0, 0, &t));
+	rcu_read_unlock();
+	KUNIT_EXPECT_TRUE(test, t.need_derive);
+	KUNIT_EXPECT_EQ(test, rx->cur, 0);
+	KUNIT_EXPECT_EQ(test, 0, cpns_rx_derive_ahead(rx));
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, rx->ext);
+	KUNIT_EXPECT_TRUE(test, rx_has_keys(rx, 2));
+	KUNIT_EXPECT_TRUE(test, rx_has_keys(rx, 3));
+	KUNIT_EXPECT_FALSE(test, rx_has_keys(rx, 4));
+	KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE, rx_accept(rx, 2, 0, 0, &ev));
+	KUNIT_EXPECT_TRUE(test, ev.advanced);
+	cpns_rx_destroy(rx);
+
+	/* Traffic of epoch 0: windows on the first record, and commit asks
+	 * for cur + 2 until it is there.
+	 */
+	rx = rx_new(test);
+	KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE, rx_accept(rx, 0, 0, 0, &ev));
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, rx->ext);
+	KUNIT_EXPECT_FALSE(test, ev.advanced);
+	KUNIT_EXPECT_TRUE(test, ev.need_derive);
+	KUNIT_EXPECT_EQ(test, CPNS_DROP_REPLAY, rx_accept(rx, 0, 0, 0, &ev));
+	KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE, rx_accept(rx, 0, 1, 0, &ev));
+	KUNIT_EXPECT_TRUE(test, ev.need_derive);
+	KUNIT_EXPECT_EQ(test, 0, cpns_rx_derive_ahead(rx));
+	KUNIT_EXPECT_TRUE(test, rx_has_keys(rx, 2));
+	KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE, rx_accept(rx, 0, 2, 0, &ev));
+	KUNIT_EXPECT_FALSE(test, ev.need_derive);
+
+	/* An advance to cur + 1 always asks for the new cur + 2. */
+	KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE, rx_accept(rx, 1, 0, 0, &ev));
+	KUNIT_EXPECT_TRUE(test, ev.advanced);
+	KUNIT_EXPECT_TRUE(test, ev.need_derive);
+	KUNIT_EXPECT_FALSE(test, rx_has_keys(rx, 3));
+	KUNIT_EXPECT_EQ(test, 0, cpns_rx_derive_ahead(rx));
+	KUNIT_EXPECT_TRUE(test, rx_has_keys(rx, 3));
+	cpns_rx_destroy(rx);
+}
+
+/* An idle sender holds epoch 0 only; its first record asks for epoch 1,
+ * which is then ready long before epoch 0 ends.
+ */
+static void cpns_epoch_tx_lazy(struct kunit *test)
+{
+	struct cpns_tx_dir *tx;
+	struct cpns_tx_slot slot;
+
+	tx = kunit_kzalloc(test, sizeof(*tx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, tx);
+	KUNIT_ASSERT_EQ(test, 0, cpns_tx_init(tx, CPNS_SUITE_CHACHA20POLY1305,
+					      cpns_vec_traffic[1].ts0, 0));
+	KUNIT_EXPECT_PTR_EQ(test, rcu_access_pointer(tx->next), NULL);
+
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, 0, cpns_tx_next(tx, 0, &slot));
+	KUNIT_EXPECT_TRUE(test, slot.need_derive);
+	KUNIT_EXPECT_EQ(test, 0, cpns_tx_next(tx, 0, &slot));
+	KUNIT_EXPECT_FALSE(test, slot.need_derive);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, 0, cpns_tx_derive_ahead(tx));
+	KUNIT_EXPECT_PTR_NE(test, rcu_access_pointer(tx->next), NULL);
+	/* Derived once only. */
+	KUNIT_EXPECT_EQ(test, 0, cpns_tx_derive_ahead(tx));
+
+	/* Without the first record's request the advance would wait. */
+	tx_set(tx, 0, CPNS_SEQ_SOFT_LIMIT);
+	KUNIT_EXPECT_EQ(test, 0, tx_send(tx, 0, &slot));
+	KUNIT_EXPECT_EQ(test, slot.epoch, 1);
+	KUNIT_EXPECT_EQ(test, slot.seq, 0);
+	cpns_tx_destroy(tx);
+}
+
 /* Step 12 re-tests what step 10 and 8a saw before the open. */
 static void cpns_epoch_rx_commit_race(struct kunit *test)
 {
@@ -371,6 +479,10 @@ static void cpns_epoch_rx_commit_race(struct kunit *test)
 	struct cpns_rx_ticket t;
 	struct cpns_rx_events ev;
 
+	/* Without a check that passed, commit has no window to record in. */
+	KUNIT_EXPECT_EQ(test, CPNS_DROP_EPOCH_PENDING,
+			cpns_rx_commit(rx, 0, 5, 0, &ev));
+	KUNIT_EXPECT_EQ(test, 0, cpns_rx_derive_ahead(rx));	/* cur + 2 */
 	rcu_read_lock();
 	KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE, cpns_rx_check(rx, 0, 5, 0, &t));
 	KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE, cpns_rx_check(rx, 0, 5, 0, &t));
@@ -462,7 +574,7 @@ static enum cpns_drop rx_pipeline(struct rx_node *node, u8 *buf, size_t len,
 	if (drop)
 		return drop;
 	node->threshold = ev.epoch_threshold;
-	if (ev.advanced && cpns_rx_derive_ahead(rx))
+	if (ev.need_derive && cpns_rx_derive_ahead(rx))
 		return CPNS_DROP_EPOCH_PENDING;
 
 	if (!(rec.flags & CPNS_FLAG_C) &&
@@ -557,6 +669,8 @@ static struct kunit_case cpns_epoch_cases[] = {
 	KUNIT_CASE(cpns_epoch_rx_prev),
 	KUNIT_CASE(cpns_epoch_rx_ahead),
 	KUNIT_CASE(cpns_epoch_rx_commit_race),
+	KUNIT_CASE(cpns_epoch_rx_lazy),
+	KUNIT_CASE(cpns_epoch_tx_lazy),
 	KUNIT_CASE(cpns_epoch_rx_vectors),
 	{}
 };

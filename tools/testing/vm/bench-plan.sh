@@ -8,19 +8,23 @@
 # Two namespaces a and b over veth. At 64, 512 and 1400-byte payloads, a
 # sends to b for BENCH_SECONDS (default 5) through plain UDP, through a
 # WireGuard tunnel and through AF_CPNS with each suite; b counts what it
-# receives. Then BENCH_SESSIONS (default 100000) idle sessions are
-# installed in a (ChaCha20-Poly1305: an idle AES-256-GCM generation holds
-# about 30 KB of transforms, which 100k of would not fit the VM): kernel
-# memory per session, and the 64-byte AF_CPNS run again to compare lookup
-# cost with 10 sessions and with all of them.
-# Results: one JSON object per line in bench.jsonl.
+# receives. Then BENCH_SESSIONS (default 100000) idle ChaCha20-Poly1305
+# sessions are installed in a: kernel memory per session, and the 64-byte
+# AF_CPNS run again to compare lookup cost with 10 sessions and with all of
+# them. Then the same number of idle AES-256-GCM sessions, for the memory
+# of that suite.
+# Results: one JSON object per line in bench.jsonl (the rows report.py
+# reads: the ChaCha20-Poly1305 "memory" row); every memory figure, per
+# suite and per slab cache, in bench-memory.jsonl.
 set -u
 ko=$1 ctl=$2 bench=$3
 secs=${BENCH_SECONDS:-5}
 nsess=${BENCH_SESSIONS:-100000}
 out=$(pwd)
 res=$out/bench.jsonl
+memres=$out/bench-memory.jsonl
 : >"$res"
+: >"$memres"
 A=0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a
 B=0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b
 
@@ -98,36 +102,66 @@ for size in 64 512 1400; do
 done
 
 # Ten sessions in a (nine idle) for the lookup baseline.
-gen_sessions() { # FIRST COUNT
-	python3 - "$1" "$2" "$A" <<'PY'
+gen_sessions() { # FIRST COUNT SUITE
+	python3 - "$1" "$2" "$A" "$3" <<'PY'
 import sys
-first, count, a = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+first, count, a, suite = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 for i in range(first, first + count):
-    print("session add local %s peer 0c%030x generation 1 suite chacha20poly1305 "
-          "role initiator tx-secret /tmp/k1 rx-secret /tmp/k2" % (a, i))
+    print("session add local %s peer 0c%030x generation 1 suite %s "
+          "role initiator tx-secret /tmp/k1 rx-secret /tmp/k2" % (a, i, suite))
 PY
 }
 cpns_runs ""
-gen_sessions 1 9 >/tmp/s9
+gen_sessions 1 9 chacha20poly1305 >/tmp/s9
 ip netns exec a "$ctl" -b /tmp/s9 || exit 1
 cpns_session aes256gcm
 run "cpns-aes256gcm-10-sessions" 64 cpns $B 5000 -- cpns $A $B 5000 64 "$secs"
 
-# Memory per idle session: slab and page usage before and after.
-sync
-echo 3 >/proc/sys/vm/drop_caches
-m0=$(awk '/^(Slab|KernelStack|PageTables|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo)
-f0=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
-gen_sessions 100 "$nsess" >/tmp/sN
-t0=$(date +%s)
-ip netns exec a "$ctl" -b /tmp/sN || exit 1
-t1=$(date +%s)
-sync
-echo 3 >/proc/sys/vm/drop_caches
-m1=$(awk '/^(Slab|KernelStack|PageTables|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo)
-f1=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
-printf '{"case":"memory","sessions":%d,"slab_kib":%d,"avail_kib":%d,"install_seconds":%d}\n' \
-	"$nsess" $((m1 - m0)) $((f0 - f1)) $((t1 - t0)) | tee -a "$res"
+# Kernel memory in KiB that slab, stacks, page tables and vmalloc hold.
+kmem() {
+	awk '/^(Slab|KernelStack|PageTables|VmallocUsed):/ {s += $2} END {print s}' /proc/meminfo
+}
+# Bytes each slab cache holds (slabs x pages per slab x page size).
+slabs() {
+	awk -v pg="$(getconf PAGESIZE)" 'NR > 2 {print $1, $15 * $6 * pg}' /proc/slabinfo
+}
+settle() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# Memory per idle session of SUITE: slab and page usage before and after
+# installing COUNT sessions (FIRST on). Prints the "memory" row.
+memory() { # SUITE FIRST COUNT
+	settle
+	slabs >/tmp/slab0
+	m0=$(kmem)
+	f0=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+	gen_sessions "$2" "$3" "$1" >/tmp/sN
+	t0=$(date +%s)
+	ip netns exec a "$ctl" -b /tmp/sN || exit 1
+	t1=$(date +%s)
+	settle
+	slabs >/tmp/slab1
+	m1=$(kmem)
+	f1=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+	row=$(printf '{"case":"memory","suite":"%s","sessions":%d,"slab_kib":%d,"avail_kib":%d,"install_seconds":%d' \
+		"$1" "$3" $((m1 - m0)) $((f0 - f1)) $((t1 - t0)))
+	# Caches that grew by at least half a byte per session, largest first.
+	caches=$(awk -v n="$3" 'NR == FNR {b[$1] = $2; next}
+		{d = ($2 - b[$1]) / n; if (d >= 0.5) printf "%s %.1f\n", $1, d}' \
+		/tmp/slab0 /tmp/slab1 | sort -k2 -rn |
+		awk 'BEGIN {printf "{"} {printf "%s\"%s\":%s", (NR > 1 ? "," : ""), $1, $2} END {printf "}"}')
+	printf '%s,"bytes_per_session_by_cache":%s}\n' "$row" "$caches" >>"$memres"
+	printf '%s}\n' "$row"
+}
+
+memory chacha20poly1305 100 "$nsess" | tee -a "$res"
 run "cpns-aes256gcm-$((nsess + 10))-sessions" 64 cpns $B 5000 -- cpns $A $B 5000 64 "$secs"
 ip netns exec a "$ctl" session flush
+# Erased generations are freed after a grace period, from a workqueue.
+sleep 10
+memory aes256gcm 200000 "$nsess"
+ip netns exec a "$ctl" session flush
+cat "$memres"
 exit 0
