@@ -32,7 +32,8 @@
  *  1. cpns_tx_next() reserves (epoch, seq) and returns the epoch's keys;
  *     act on @need_derive and @epoch_threshold of the slot.
  *  2. Build the header with cpns_hdr_fill(), copy the payload behind it.
- *  3. cpns_record_seal() in place.
+ *  3. cpns_record_seal() in place; it uses a per-CPU request that
+ *     cpns_record_init() set up at module load (before any key exists).
  *
  * Receive (softirq, never sleeps; steps of PROTOCOL.md 2.6):
  *
@@ -96,6 +97,7 @@ struct cpns_epoch_keys {
 	struct rcu_head		rcu;
 };
 
+struct crypto_aead *cpns_aead_alloc(u8 suite);
 struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 					    const u8 ts[CPNS_SECRET_LEN],
 					    u8 epoch);
@@ -150,6 +152,9 @@ int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf,
 		     size_t len);
 int cpns_record_open(const struct cpns_epoch_keys *keys, u8 *buf,
 		     size_t len);
+bool cpns_record_req_fits(struct crypto_aead *aead);
+int cpns_record_init(void);
+void cpns_record_exit(void);
 
 /* ---- replay window (replay.c) ---------------------------------------- */
 

@@ -209,28 +209,47 @@ static const char *cpns_suite_aead(u8 suite)
 }
 
 /**
+ * cpns_aead_alloc() - an unkeyed synchronous AEAD transform of a suite
+ * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
+ *
+ * Synchronous only (CRYPTO_ALG_ASYNC masked), so that records can be
+ * sealed and opened in softirq with a per-CPU request. Process context.
+ *
+ * Return: the transform, or an ERR_PTR() (-EINVAL for a bad suite, or an
+ * errno of the crypto API).
+ */
+struct crypto_aead *cpns_aead_alloc(u8 suite)
+{
+	const char *alg = cpns_suite_aead(suite);
+
+	if (!alg)
+		return ERR_PTR(-EINVAL);
+	return crypto_alloc_aead(alg, 0, CRYPTO_ALG_ASYNC);
+}
+
+/**
  * cpns_epoch_keys_new() - derive and key the AEAD of one epoch
  * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
  * @ts: ts_n of the epoch
  * @epoch: n
  *
- * Allocates a synchronous transform (so records can be sealed and opened in
- * softirq), keys it with key_n and a 16-byte tag, and stores iv_n. key_n is
- * wiped before returning. Process context only; may sleep.
+ * Allocates a synchronous transform with cpns_aead_alloc(), keys it with
+ * key_n and a 16-byte tag, and stores iv_n. key_n is wiped before
+ * returning. Process context only; may sleep.
  *
  * Return: the new keys, or an ERR_PTR() (-EINVAL for a bad suite, -ENOMEM,
- * or an errno of the crypto API).
+ * -EOPNOTSUPP when the transform's request does not fit the per-CPU one
+ * of record.c, or an errno of the crypto API).
  */
 struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 					    const u8 ts[CPNS_SECRET_LEN],
 					    u8 epoch)
 {
-	const char *alg = cpns_suite_aead(suite);
 	struct cpns_epoch_keys *keys;
 	u8 key[CPNS_KEY_LEN];
 	int err;
 
-	if (!alg)
+	if (!cpns_suite_aead(suite))
 		return ERR_PTR(-EINVAL);
 
 	keys = kzalloc(sizeof(*keys), GFP_KERNEL);
@@ -242,10 +261,14 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 	if (err)
 		goto err_free_keys;
 
-	keys->aead = crypto_alloc_aead(alg, 0, CRYPTO_ALG_ASYNC);
+	keys->aead = cpns_aead_alloc(suite);
 	if (IS_ERR(keys->aead)) {
 		err = PTR_ERR(keys->aead);
 		goto err_free_keys;
+	}
+	if (!cpns_record_req_fits(keys->aead)) {
+		err = -EOPNOTSUPP;
+		goto err_free_aead;
 	}
 	err = crypto_aead_setkey(keys->aead, key, sizeof(key)) ?:
 	      crypto_aead_setauthsize(keys->aead, CPNS_TAG_LEN);

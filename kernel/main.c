@@ -14,9 +14,12 @@ static int __init cpns_init(void)
 {
 	int ret;
 
-	ret = cpns_netns_init();
+	ret = cpns_record_init();
 	if (ret)
 		return ret;
+	ret = cpns_netns_init();
+	if (ret)
+		goto err_record_exit;
 	ret = cpns_sock_init();
 	if (ret)
 		goto err_netns_exit;
@@ -32,6 +35,8 @@ err_sock_exit:
 	cpns_sock_exit();
 err_netns_exit:
 	cpns_netns_exit();
+err_record_exit:
+	cpns_record_exit();
 	return ret;
 }
 
@@ -42,6 +47,7 @@ static void __exit cpns_exit(void)
 	cpns_netns_exit();
 	/* Wait for call_rcu() callbacks before the module text goes away. */
 	rcu_barrier();
+	cpns_record_exit();
 	pr_info("unloaded\n");
 }
 

@@ -5,11 +5,25 @@
  */
 
 #include <crypto/aead.h>
+#include <linux/bottom_half.h>
+#include <linux/err.h>
+#include <linux/percpu.h>
 #include <linux/scatterlist.h>
 #include <linux/string.h>
 #include <asm/unaligned.h>
 
 #include "crypto.h"
+
+/*
+ * One AEAD request per CPU. The transforms are synchronous (keys.c), so a
+ * request lives only inside one seal or open, which runs with bottom halves
+ * disabled: nothing else on the CPU can use the request meanwhile, and no
+ * record pays for an allocation. cpns_record_init() sizes it for the
+ * implementations the crypto API picks for the two suites; a transform
+ * needing more is refused by cpns_record_req_fits().
+ */
+static void __percpu *cpns_aead_req;
+static unsigned int cpns_aead_req_size;
 
 static bool cpns_id_valid(const u8 id[CPNS_ID_LEN])
 {
@@ -157,12 +171,10 @@ static int cpns_record_crypt(const struct cpns_epoch_keys *keys, u8 *buf,
 	for (i = 0; i < sizeof(seq); i++)
 		nonce[4 + i] ^= ((u8 *)&seq)[i];
 
-	/* Synchronous transform: the request lives only for this call. */
-	req = aead_request_alloc(keys->aead, GFP_ATOMIC);
-	if (!req)
-		return -ENOMEM;
-
 	sg_init_one(&sg, buf, len);
+	local_bh_disable();
+	req = this_cpu_ptr(cpns_aead_req);
+	aead_request_set_tfm(req, keys->aead);
 	aead_request_set_callback(req, 0, NULL, NULL);
 	aead_request_set_ad(req, assoc);
 	if (enc) {
@@ -173,7 +185,9 @@ static int cpns_record_crypt(const struct cpns_epoch_keys *keys, u8 *buf,
 				       nonce);
 		err = crypto_aead_decrypt(req);
 	}
-	aead_request_free(req);
+	/* The request holds the nonce's copy and the transform's state. */
+	memzero_explicit(req, cpns_aead_req_size);
+	local_bh_enable();
 	return err;
 }
 
@@ -186,8 +200,8 @@ static int cpns_record_crypt(const struct cpns_epoch_keys *keys, u8 *buf,
  * Never sleeps; callable in softirq. The caller holds the RCU read lock
  * that protects @keys.
  *
- * Return: 0, -EINVAL if @len does not match the header, -ENOMEM, or an
- * errno of the crypto API.
+ * Return: 0, -EINVAL if @len does not match the header, or an errno of
+ * the crypto API.
  */
 int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf, size_t len)
 {
@@ -204,9 +218,65 @@ int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf, size_t len)
  * content is unspecified. Never sleeps; callable in softirq.
  *
  * Return: 0; -EBADMSG when authentication fails (drop reason AUTH);
- * -EINVAL if @len does not match the header; -ENOMEM.
+ * -EINVAL if @len does not match the header.
  */
 int cpns_record_open(const struct cpns_epoch_keys *keys, u8 *buf, size_t len)
 {
 	return cpns_record_crypt(keys, buf, len, false);
+}
+
+/**
+ * cpns_record_req_fits() - can records be sealed with this transform?
+ * @aead: a synchronous transform of suite 1 or 2
+ *
+ * Return: whether its request fits the per-CPU request of record.c.
+ */
+bool cpns_record_req_fits(struct crypto_aead *aead)
+{
+	return sizeof(struct aead_request) + crypto_aead_reqsize(aead) <=
+	       cpns_aead_req_size;
+}
+
+/**
+ * cpns_record_init() - allocate the per-CPU AEAD requests
+ *
+ * Sizes them for the implementations the crypto API picks for the two
+ * suites now (allocating a transform of each). Process context.
+ *
+ * Return: 0 or a negative errno.
+ */
+int cpns_record_init(void)
+{
+	static const u8 suites[] = {
+		CPNS_SUITE_AES256GCM, CPNS_SUITE_CHACHA20POLY1305,
+	};
+	struct crypto_aead *aead;
+	unsigned int i, size;
+
+	size = sizeof(struct aead_request);
+	for (i = 0; i < ARRAY_SIZE(suites); i++) {
+		aead = cpns_aead_alloc(suites[i]);
+		if (IS_ERR(aead))
+			return PTR_ERR(aead);
+		size = max(size, (unsigned int)sizeof(struct aead_request) +
+				 crypto_aead_reqsize(aead));
+		crypto_free_aead(aead);
+	}
+	cpns_aead_req = __alloc_percpu(size, __alignof__(struct aead_request));
+	if (!cpns_aead_req)
+		return -ENOMEM;
+	cpns_aead_req_size = size;
+	return 0;
+}
+
+/**
+ * cpns_record_exit() - free the per-CPU AEAD requests
+ *
+ * After the last record was sealed or opened.
+ */
+void cpns_record_exit(void)
+{
+	free_percpu(cpns_aead_req);
+	cpns_aead_req = NULL;
+	cpns_aead_req_size = 0;
 }

@@ -12,6 +12,7 @@
 
 #include "../crypto.h"
 #include "cpns_vectors.h"
+#include "suite.h"
 
 #define MS(s)	((u64)(s) * MSEC_PER_SEC)
 
@@ -677,6 +678,8 @@ static struct kunit_case cpns_epoch_cases[] = {
 
 static struct kunit_suite cpns_epoch_suite = {
 	.name = "cpns_epoch",
+	.suite_init = cpns_test_suite_init,
+	.suite_exit = cpns_test_suite_exit,
 	.test_cases = cpns_epoch_cases,
 };
 

@@ -11,6 +11,7 @@
 
 #include "../crypto.h"
 #include "cpns_vectors.h"
+#include "suite.h"
 
 static void cpns_keys_expand_label(struct kunit *test)
 {
@@ -165,6 +166,8 @@ static struct kunit_case cpns_keys_cases[] = {
 
 static struct kunit_suite cpns_keys_suite = {
 	.name = "cpns_keys",
+	.suite_init = cpns_test_suite_init,
+	.suite_exit = cpns_test_suite_exit,
 	.test_cases = cpns_keys_cases,
 };
 

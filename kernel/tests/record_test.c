@@ -11,6 +11,7 @@
 
 #include "../crypto.h"
 #include "cpns_vectors.h"
+#include "suite.h"
 
 static struct cpns_epoch_keys *vec_keys(struct kunit *test, u8 suite,
 					const u8 *ts0, u8 epoch)
@@ -275,6 +276,8 @@ static struct kunit_case cpns_record_cases[] = {
 
 static struct kunit_suite cpns_record_suite = {
 	.name = "cpns_record",
+	.suite_init = cpns_test_suite_init,
+	.suite_exit = cpns_test_suite_exit,
 	.test_cases = cpns_record_cases,
 };
 

@@ -14,6 +14,7 @@
 
 #include "../cpns.h"
 #include "cpns_vectors.h"
+#include "suite.h"
 
 #define MS(s)	((u64)(s) * MSEC_PER_SEC)
 /* Start the clock away from 0 so no deadline arithmetic can underflow. */
@@ -295,6 +296,8 @@ static struct kunit_case cpns_session_cases[] = {
 
 static struct kunit_suite cpns_session_suite = {
 	.name = "cpns_session",
+	.suite_init = cpns_test_suite_init,
+	.suite_exit = cpns_test_suite_exit,
 	.test_cases = cpns_session_cases,
 };
 
