@@ -10,7 +10,9 @@
 # gateways in namespace gw, each enrolled once with procedure A (cpnsctl
 # enroll, 8 per user account). Then:
 #  - auth-crypto: both sides of H(EUKey) in one process, no I/O
-#    (auth_bench crypto), for BENCH_AUTH_SECONDS (default 10);
+#    (auth_bench crypto), for BENCH_AUTH_SECONDS (default 10), before the
+#    server run and again after it (auth-crypto-after): on a shared host
+#    the speed of a TCG guest drifts, and the ratio uses their mean;
 #  - auth-server: every gateway runs procedure B against cpnsd over
 #    AF_CPNS back to back for BENCH_AUTH_SECONDS (auth_bench run, after a
 #    warm-up in which each authenticates once), with cpnsd's CPU time over
@@ -102,6 +104,8 @@ r['config'] = ('cpnsd --m1-rate %s (section 11: 20/s per source address; '
                'clients install no generation' % sys.argv[3])
 print(json.dumps(r))
 PY
+
+"$ab" crypto "$secs" "$ngw" | sed 's/"auth-crypto"/"auth-crypto-after"/' | tee -a "$res"
 
 # The same crypto with both vCPUs busy (the server run keeps both busy:
 # cpnsd on one, the gateways on the other): per process.
