@@ -22,7 +22,15 @@ if [ -d "$out/kernel" ]; then
 		[ -e "$top/$f" ] || rm -f "$out/$f"
 	done
 fi
-cp -a "$top/Kbuild" "$top/kernel" "$top/include" "$out/"
+# Copy what changed with a fresh time stamp, so that make rebuilds from
+# it even when the copy is older than an object built from other sources
+# (another checkout, another commit); leave the rest as it is.
+(cd "$top" && find Kbuild kernel include -type f) | while read -r f; do
+	if ! cmp -s "$top/$f" "$out/$f"; then
+		mkdir -p "$(dirname "$out/$f")"
+		cp "$top/$f" "$out/$f"
+	fi
+done
 args=()
 if [ "$kunit" = kunit ]; then
 	args+=(CPNS_KUNIT=y)
