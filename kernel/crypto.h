@@ -10,6 +10,8 @@
  *
  * Control path (process context, may sleep):
  *
+ *  - cpns_keys_init() at module load: the one HMAC-SHA256 transform that
+ *    every derivation below shares, under a mutex.
  *  - cpns_tx_init() / cpns_rx_init() at install. tx derives the keys of
  *    epoch 0, rx those of epochs 0 and 1 (the MUST of 2.8), from the epoch
  *    0 traffic secret; each keeps only the chain secret of the next epoch
@@ -68,6 +70,9 @@ struct crypto_aead;
 /* ---- key schedule (keys.c) ------------------------------------------- */
 
 #define CPNS_LABEL_PREFIX	"cpns1 "
+
+int cpns_keys_init(void);
+void cpns_keys_exit(void);
 
 int cpns_hmac_sha256(const u8 *key, size_t key_len, const u8 *data,
 		     size_t data_len, u8 out[32]);

@@ -8,6 +8,7 @@
 #include <crypto/hash.h>
 #include <crypto/sha2.h>
 #include <linux/err.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -15,6 +16,23 @@
 
 /* u16(L) || u8(len) || prefix || label || u8(len(ctx)) || ctx */
 #define CPNS_HKDF_INFO_MAX	(2 + 1 + 255 + 1 + 255)
+
+/*
+ * One HMAC-SHA256 transform for every derivation, instead of one allocated
+ * per call: the key lives in the transform, so keying and hashing run under
+ * cpns_hmac_lock (derivation is process context only), and the transform is
+ * re-keyed with the empty key before the lock is dropped so that no secret
+ * stays in it between derivations.
+ */
+static struct crypto_shash *cpns_hmac_tfm;	/* set by cpns_keys_init() */
+static DEFINE_MUTEX(cpns_hmac_lock);		/* keying and use of the tfm */
+
+static void cpns_hmac_unlock(void)
+{
+	/* Cannot fail for HMAC: any key length is accepted. */
+	crypto_shash_setkey(cpns_hmac_tfm, (const u8 *)"", 0);
+	mutex_unlock(&cpns_hmac_lock);
+}
 
 /**
  * cpns_hmac_sha256() - HMAC-SHA256 of one buffer
@@ -32,16 +50,12 @@
 int cpns_hmac_sha256(const u8 *key, size_t key_len, const u8 *data,
 		     size_t data_len, u8 out[32])
 {
-	struct crypto_shash *tfm;
 	int err;
 
-	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
-	if (IS_ERR(tfm))
-		return PTR_ERR(tfm);
-	err = crypto_shash_setkey(tfm, key, key_len);
-	if (!err)
-		err = crypto_shash_tfm_digest(tfm, data, data_len, out);
-	crypto_free_shash(tfm);
+	mutex_lock(&cpns_hmac_lock);
+	err = crypto_shash_setkey(cpns_hmac_tfm, key, key_len) ?:
+	      crypto_shash_tfm_digest(cpns_hmac_tfm, data, data_len, out);
+	cpns_hmac_unlock();
 	return err;
 }
 
@@ -97,7 +111,6 @@ int cpns_hkdf_expand_label(const u8 *secret, size_t secret_len,
 {
 	size_t prefix_len = strlen(prefix), label_len = strlen(label);
 	size_t full_len = prefix_len + label_len;
-	struct crypto_shash *tfm;
 	u8 *info, *p;
 	int err;
 
@@ -120,16 +133,10 @@ int cpns_hkdf_expand_label(const u8 *secret, size_t secret_len,
 	memcpy(p, ctx, ctx_len);
 	p += ctx_len;
 
-	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
-	if (IS_ERR(tfm)) {
-		err = PTR_ERR(tfm);
-		goto err_free_info;
-	}
-	err = crypto_shash_setkey(tfm, secret, secret_len);
-	if (!err)
-		err = cpns_hkdf_expand(tfm, info, p - info, out, out_len);
-	crypto_free_shash(tfm);
-err_free_info:
+	mutex_lock(&cpns_hmac_lock);
+	err = crypto_shash_setkey(cpns_hmac_tfm, secret, secret_len) ?:
+	      cpns_hkdf_expand(cpns_hmac_tfm, info, p - info, out, out_len);
+	cpns_hmac_unlock();
 	kfree_sensitive(info);
 	return err;
 }
@@ -194,6 +201,35 @@ int cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
 				 key, CPNS_KEY_LEN) ?:
 	       cpns_expand_label(ts, CPNS_SECRET_LEN, "iv", NULL, 0,
 				 iv, CPNS_NONCE_LEN);
+}
+
+/**
+ * cpns_keys_init() - allocate the HMAC-SHA256 transform of the key schedule
+ *
+ * Before the first derivation. Process context.
+ *
+ * Return: 0 or a negative errno of the crypto API.
+ */
+int cpns_keys_init(void)
+{
+	struct crypto_shash *tfm;
+
+	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	cpns_hmac_tfm = tfm;
+	return 0;
+}
+
+/**
+ * cpns_keys_exit() - free the HMAC-SHA256 transform of the key schedule
+ *
+ * After the last derivation.
+ */
+void cpns_keys_exit(void)
+{
+	crypto_free_shash(cpns_hmac_tfm);
+	cpns_hmac_tfm = NULL;
 }
 
 static const char *cpns_suite_aead(u8 suite)

@@ -14,9 +14,12 @@ static int __init cpns_init(void)
 {
 	int ret;
 
-	ret = cpns_record_init();
+	ret = cpns_keys_init();
 	if (ret)
 		return ret;
+	ret = cpns_record_init();
+	if (ret)
+		goto err_keys_exit;
 	ret = cpns_netns_init();
 	if (ret)
 		goto err_record_exit;
@@ -37,6 +40,8 @@ err_netns_exit:
 	cpns_netns_exit();
 err_record_exit:
 	cpns_record_exit();
+err_keys_exit:
+	cpns_keys_exit();
 	return ret;
 }
 
@@ -47,7 +52,9 @@ static void __exit cpns_exit(void)
 	cpns_netns_exit();
 	/* Wait for call_rcu() callbacks before the module text goes away. */
 	rcu_barrier();
+	/* cpns_netns_exit() destroyed the derive workqueue. */
 	cpns_record_exit();
+	cpns_keys_exit();
 	pr_info("unloaded\n");
 }
 
