@@ -39,7 +39,7 @@
  *
  * Receive (softirq, never sleeps; steps of PROTOCOL.md 2.6):
  *
- *  1. cpns_record_check() on the linear datagram: steps 1a-4d.
+ *  1. cpns_record_check() on the datagram, its header linear: steps 1a-4d.
  *  2. Step 5 (local dst or forward) is the caller's.
  *  3. cpns_record_check_suite0(): step 6; suite 0 continues at step 14.
  *  4. Step 7 (generation lookup, lifetime, suite) is the caller's.

@@ -70,37 +70,33 @@ err_free:
 }
 
 /* Step 5 for a record that is not for this node (2.12): resend the
- * datagram unchanged from the listening port, or drop it NO_ROUTE.
+ * datagram unchanged from the listening port, or drop it NO_ROUTE. The
+ * received skb itself goes out: its bytes are never written, only new
+ * IP and UDP headers are pushed in front of them.
  */
 static void cpns_forward(struct cpns_net *cn, struct sk_buff *skb,
 			 const struct cpns_rec *rec,
 			 const struct cpns_endpoint *from)
 {
 	struct cpns_endpoint to;
-	struct sk_buff *out;
 
 	if (!READ_ONCE(cn->forwarding) ||
 	    cpns_forward_lookup(cn, rec, from, &to)) {
 		cpns_stat_add(cn, CPNS_STAT_DROP_NO_ROUTE, 1);
-		goto out_free;
+		kfree_skb(skb);
+		return;
 	}
-	/* A fresh skb: nothing of the received one (route, device, mark,
-	 * conntrack) leaks into the new datagram, and the bytes are the
-	 * same.
+	/* Nothing of the received packet (route, mark, conntrack, time
+	 * stamp, hash) may leak into the new datagram; its checksum state
+	 * described the old UDP header.
 	 */
-	out = alloc_skb(CPNS_SKB_HEADROOM + skb->len, GFP_ATOMIC);
-	if (!out) {
-		cpns_stat_add(cn, CPNS_STAT_TX_ERRORS, 1);
-		goto out_free;
-	}
-	skb_reserve(out, CPNS_SKB_HEADROOM);
-	skb_put_data(out, skb->data, skb->len);
-	if (cpns_udp_xmit(cn, out, &to))
+	skb_scrub_packet(skb, true);
+	skb_clear_hash(skb);
+	skb->ip_summed = CHECKSUM_NONE;
+	if (cpns_udp_xmit(cn, skb, &to))
 		cpns_stat_add(cn, CPNS_STAT_TX_ERRORS, 1);
 	else
 		cpns_stat_add(cn, CPNS_STAT_FORWARDED, 1);
-out_free:
-	consume_skb(skb);
 }
 
 /* Steps 7 to 12 for a protected record; then 13 and 14. */
@@ -157,7 +153,8 @@ err_free:
 /**
  * cpns_receive() - process one received datagram (2.6)
  * @cn: the namespace
- * @skb: the UDP payload at skb->data; consumed
+ * @skb: the UDP payload at skb->data, possibly non-linear and cloned;
+ *	consumed
  * @from: the datagram's UDP source address
  *
  * Softirq, never sleeps.
@@ -168,10 +165,10 @@ void cpns_receive(struct cpns_net *cn, struct sk_buff *skb,
 	struct cpns_rec rec;
 	enum cpns_drop drop;
 
-	/* Records are opened in place: make the data linear and private
-	 * (a packet tap may hold a clone of it).
+	/* Steps 1a-5 read the header only; a short datagram is pulled
+	 * whole so that step 1a sees its length.
 	 */
-	if (skb_ensure_writable(skb, skb->len)) {
+	if (!pskb_may_pull(skb, min_t(unsigned int, skb->len, CPNS_HDR_LEN))) {
 		kfree_skb(skb);
 		return;
 	}
@@ -192,6 +189,11 @@ void cpns_receive(struct cpns_net *cn, struct sk_buff *skb,
 	drop = cpns_record_check_suite0(&rec);
 	if (drop)
 		goto err_drop;
+	/* Records are opened in place and delivered as linear data: make
+	 * them linear and private (a packet tap may hold a clone).
+	 */
+	if (skb_ensure_writable(skb, skb->len))
+		goto err_free;
 	if (rec.suite == CPNS_SUITE_NONE)
 		cpns_deliver(cn, skb, &rec, NULL);
 	else
@@ -202,6 +204,7 @@ out_unlock:
 
 err_drop:
 	cpns_rx_drop(cn, NULL, drop);
+err_free:
 	rcu_read_unlock();
 	kfree_skb(skb);
 }

@@ -43,8 +43,9 @@ static bool cpns_ports_valid(u8 type, u16 src_port, u16 dst_port)
 }
 
 /**
- * cpns_record_check() - receive steps 1a to 4d on a linear datagram
- * @buf: the UDP payload
+ * cpns_record_check() - receive steps 1a to 4d on a datagram
+ * @buf: the UDP payload; only its first min(@len, CPNS_HDR_LEN) bytes are
+ *	read, and need to be linear
  * @len: its length
  * @rec: the parsed header, filled when the result is CPNS_DROP_NONE
  *

@@ -220,6 +220,13 @@ static int cpns_udp_xmit4(struct socket *sock, struct sk_buff *skb,
 		return PTR_ERR(rt) == -ENETUNREACH ? -EHOSTUNREACH :
 						      PTR_ERR(rt);
 	}
+	if (skb_cow_head(skb, LL_RESERVED_SPACE(rt->dst.dev) +
+			      rt->dst.header_len + sizeof(struct iphdr) +
+			      sizeof(struct udphdr))) {
+		ip_rt_put(rt);
+		kfree_skb(skb);
+		return -ENOMEM;
+	}
 	/* DF clear: IP fragmentation is acceptable (2.1). */
 	udp_tunnel_xmit_skb(rt, sk, skb, fl4.saddr, fl4.daddr, 0,
 			    ip4_dst_hoplimit(&rt->dst), 0, fl4.fl4_sport,
@@ -247,6 +254,12 @@ static int cpns_udp_xmit6(struct socket *sock, struct sk_buff *skb,
 		return PTR_ERR(dst) == -ENETUNREACH ? -EHOSTUNREACH :
 						       PTR_ERR(dst);
 	}
+	if (skb_cow_head(skb, LL_RESERVED_SPACE(dst->dev) + dst->header_len +
+			      sizeof(struct ipv6hdr) + sizeof(struct udphdr))) {
+		dst_release(dst);
+		kfree_skb(skb);
+		return -ENOMEM;
+	}
 	/* Let the stack fragment records above the path MTU (2.1). */
 	skb->ignore_df = 1;
 	udp_tunnel6_xmit_skb(dst, sk, skb, NULL, &fl6.saddr, &fl6.daddr, 0,
@@ -259,8 +272,10 @@ static int cpns_udp_xmit6(struct socket *sock, struct sk_buff *skb,
 /**
  * cpns_udp_xmit() - send one record from the listening port
  * @cn: the namespace
- * @skb: the record at skb->data, with CPNS_SKB_HEADROOM in front; owned by
- *	no socket; consumed in every case
+ * @skb: the record at skb->data, owned by no socket, scrubbed of any
+ *	received state; consumed in every case. Its data is never written:
+ *	headroom for the headers is made private (or added) when needed, so
+ *	a received, cloned or non-linear skb may be sent as it is.
  * @to: destination address
  *
  * Call under rcu_read_lock() with bottom halves disabled (or in softirq).
