@@ -273,15 +273,21 @@ else
 	nok "kill -9 of S during procedure B: nftables is needed to hold back m2 (make deps)"
 fi
 
-# 17: a revoked GW cannot authenticate (NOT_AUTHORIZED)
-sd entity revoke "$GW" >"$tmp/out" 2>&1
+# 17: a revoked GW loses its session with S at once and cannot
+# authenticate again (NOT_AUTHORIZED)
+s_gens() { "$T/cpnsctl" -n "$SNS" session show local "$S" peer "$GW" 2>/dev/null | grep -c generation; }
+g_before=$(s_gens)
+sd entity revoke "$GW" >"$tmp/out" 2>&1; rc_rev=$?
+g_after=$(s_gens)
 connect "$tmp/gw"; rc=$?
-if [ $rc = 3 ] && grep -q NOT_AUTHORIZED "$tmp/err" &&
+if [ $rc_rev = 0 ] && [ "$g_before" -ge 1 ] && [ "$g_after" = 0 ] &&
+	[ $rc = 3 ] && grep -q NOT_AUTHORIZED "$tmp/err" &&
 	entity "$GW" | grep -q "kid none" && [ "$(sd audit revoke)" -ge 1 ]; then
-	ok "revoked GW: connect refused (exit 3, NOT_AUTHORIZED), no active EUKey, audited"
+	ok "revoked GW: its session on S removed, connect refused (exit 3, NOT_AUTHORIZED), no active EUKey, audited"
 else
-	nok "revoked GW: connect refused (exit 3, NOT_AUTHORIZED), no active EUKey, audited"
-	echo "# rc=$rc"; diag "$tmp/err"; entity "$GW" | diag
+	nok "revoked GW: its session on S removed, connect refused (exit 3, NOT_AUTHORIZED), no active EUKey, audited"
+	echo "# revoke rc=$rc_rev generations on S $g_before -> $g_after; connect rc=$rc"
+	diag "$tmp/out" "$tmp/err"; entity "$GW" | diag
 fi
 
 kill "$srv_pid"; wait "$srv_pid"; srv_pid=

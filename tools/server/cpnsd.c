@@ -831,6 +831,80 @@ static int cpnsd_set_password(struct cpns_reg *reg, const char *uid,
 	return 0;
 }
 
+struct cpnsd_pairs {
+	uint8_t local[16][CPNS_ID_LEN];
+	int n;
+};
+
+static int cpnsd_pair_seen(uint8_t cmd, struct nlattr **a, void *arg)
+{
+	struct cpnsd_pairs *p = arg;
+	int i;
+
+	(void)cmd;
+	if (!a[CPNS_A_LOCAL_ID] || nla_len(a[CPNS_A_LOCAL_ID]) != CPNS_ID_LEN)
+		return 0;
+	for (i = 0; i < p->n; i++)
+		if (!memcmp(p->local[i], nla_data(a[CPNS_A_LOCAL_ID]), CPNS_ID_LEN))
+			return 0;
+	if (p->n < (int)(sizeof(p->local) / sizeof(p->local[0])))
+		memcpy(p->local[p->n++], nla_data(a[CPNS_A_LOCAL_ID]), CPNS_ID_LEN);
+	return 0;
+}
+
+/* Send @m after putting (local, peer) IDs; @m is freed either way. */
+static int cpnsd_pair_request(struct cpns_nl *nl, struct nl_msg *m,
+			      const uint8_t *local, const uint8_t *peer,
+			      struct cpnsd_pairs *seen, struct cpns_err *err)
+{
+	if (!m) {
+		cpns_err_set(err, -ENOMEM, "out of memory");
+		return -1;
+	}
+	if ((local && cpns_nl_put_id(m, CPNS_A_LOCAL_ID, local)) ||
+	    cpns_nl_put_id(m, CPNS_A_PEER_ID, peer)) {
+		cpns_nl_msg_free(m);
+		cpns_err_set(err, -EMSGSIZE, "netlink message too long");
+		return -1;
+	}
+	if (seen)
+		return cpns_nl_dump(nl, m, cpnsd_pair_seen, seen, err);
+	return cpns_nl_request(nl, m, NULL, NULL, err);
+}
+
+/*
+ * A revoked entity keeps no session with this namespace's kernel: delete
+ * every pair whose peer it is (a dump finds up to 16 local IDs; repeat
+ * until none is left). Without the module there is nothing to delete.
+ * Return: 0, or -1 when a session could not be deleted.
+ */
+static int cpnsd_drop_sessions(const uint8_t id[CPNS_ID_LEN])
+{
+	struct cpns_err err = { 0 };
+	struct cpnsd_pairs p;
+	struct cpns_nl *nl;
+	int i, r = 0;
+
+	if (cpns_nl_open(&nl, &err) < 0) {
+		fprintf(stderr, "cpnsd: no kernel sessions to remove: %s\n", err.msg);
+		return 0;
+	}
+	do {
+		p.n = 0;
+		r = cpnsd_pair_request(nl, cpns_nl_msg_new(nl, CPNS_CMD_SESSION_GET,
+							   NLM_F_DUMP),
+				       NULL, id, &p, &err);
+		for (i = 0; !r && i < p.n; i++)
+			r = cpnsd_pair_request(nl, cpns_nl_msg_new(nl, CPNS_CMD_SESSION_DEL, 0),
+					       p.local[i], id, NULL, &err);
+	} while (!r && p.n);
+	if (r)
+		fprintf(stderr, "cpnsd: kernel sessions of the entity not removed: %s\n",
+			err.msg);
+	cpns_nl_close(nl);
+	return r ? -1 : 0;
+}
+
 static int cpnsd_admin(struct cpnsd_opts *o, int argc, char **argv)
 {
 	struct cpns_err err = { 0 };
@@ -883,6 +957,9 @@ static int cpnsd_admin(struct cpnsd_opts *o, int argc, char **argv)
 			return cpnsd_usage("invalid entity ID \"%s\"", argv[2]);
 		}
 		r = cpns_reg_entity_revoke(reg, id, now, &err);
+		/* Section 6.5: its sessions end with it. */
+		if (r >= 0 && cpnsd_drop_sessions(id) < 0)
+			status = 2;
 	} else if (!strcmp(cmd, "list")) {
 		r = cpns_reg_user_list(reg, cpnsd_user_print, NULL, &err);
 	} else if (!strcmp(cmd, "add")) {
