@@ -62,7 +62,8 @@ vm() { # NAME FLAVOUR KERNEL MODDIR VM-ARGS... -- [TEST...]
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
 	tools/testing/vm/run.sh --kernel "$kernel" --name "$name" --out "$b/vm-$name" \
-		--share "$top" --share "$CPNS_SHARED" --plan tools/testing/vm/plan.sh "${args[@]}" \
+		--share "$top" --share "$CPNS_SHARED" --plan tools/testing/vm/plan.sh \
+		${CPNS_SMP:+--smp "$CPNS_SMP"} "${args[@]}" \
 		-- "$flavour" "$top" "$moddir" "$top/build/selftests" "$@" 2>"$res/vm-$name.log"
 }
 
@@ -116,9 +117,9 @@ fi
 # The weights are seconds measured on the debug guest; a test not listed
 # counts as 30.
 declare -A weight=(
-	[traffic_test]=145 [continuity_test]=96 [cpnsctl_test]=92
-	[procedures_test]=86 [netlink_test]=40 [socket_test]=11
-	[module_test]=9
+	[traffic_test]=200 [procedures_test]=200 [continuity_test]=105
+	[cpnsctl_test]=92 [transport_test]=78 [agent_test]=60
+	[netlink_test]=40 [socket_test]=11 [module_test]=9
 )
 tests=()
 for t in build/selftests/cpns/* selftests/cpns/*.sh; do
