@@ -33,7 +33,6 @@
 #define PORT_B		6000
 #define UDP_PORT	CPNS_DEFAULT_UDP_PORT
 
-#define EPOCH_PARAM	"/sys/module/cpns/parameters/tx_epoch_records"
 #define EPOCH_RECORDS	64	/* tx_epoch_records during the epochs test */
 #define N_EPOCHS	2000	/* records of the epochs test: 32 epochs */
 #define N_GEN		600	/* records of the new_generation test */
@@ -107,37 +106,6 @@ FIXTURE_SETUP(continuity)
 	ASSERT_EQ(0, install(self, variant->suite, 1, 1));
 }
 
-static int param_write(const char *val)
-{
-	int fd = open(EPOCH_PARAM, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	return err;
-}
-
-/* The parameter's value, without the newline; 0 or -errno. */
-static int param_read(char *buf, size_t len)
-{
-	int fd = open(EPOCH_PARAM, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 FIXTURE_TEARDOWN(continuity)
 {
 	if (self->child > 0) {
@@ -145,7 +113,7 @@ FIXTURE_TEARDOWN(continuity)
 		waitpid(self->child, NULL, 0);
 	}
 	if (self->saved[0])
-		EXPECT_EQ(0, param_write(self->saved));
+		EXPECT_EQ(0, cpns_epoch_param_write(self->saved));
 	if (self->credit >= 0)
 		close(self->credit);
 	cpns_ab_teardown(&self->ab);
@@ -419,14 +387,14 @@ TEST_F_TIMEOUT(continuity, epochs, 240)
 	int i;
 
 	/* 1 .. 2^22: nothing laxer than the profile, and not 0. */
-	ASSERT_EQ(0, param_read(self->saved, sizeof(self->saved)));
+	ASSERT_EQ(0, cpns_epoch_param_read(self->saved, sizeof(self->saved)));
 	EXPECT_STREQ("4194304", self->saved);
-	EXPECT_EQ(-EINVAL, param_write("0"));
-	EXPECT_EQ(-EINVAL, param_write("4194305"));
-	ASSERT_EQ(0, param_read(now, sizeof(now)));
+	EXPECT_EQ(-EINVAL, cpns_epoch_param_write("0"));
+	EXPECT_EQ(-EINVAL, cpns_epoch_param_write("4194305"));
+	ASSERT_EQ(0, cpns_epoch_param_read(now, sizeof(now)));
 	EXPECT_STREQ(self->saved, now);
-	ASSERT_EQ(0, param_write("64"));
-	ASSERT_EQ(0, param_read(now, sizeof(now)));
+	ASSERT_EQ(0, cpns_epoch_param_write("64"));
+	ASSERT_EQ(0, cpns_epoch_param_read(now, sizeof(now)));
 	ASSERT_STREQ("64", now);
 
 	ASSERT_EQ(0, stream_init(&s, N_EPOCHS));

@@ -39,7 +39,6 @@
 #define IP_A		"fd00:77::1"
 #define IP_B		"fd00:77::2"
 
-#define EPOCH_PARAM	"/sys/module/cpns/parameters/tx_epoch_records"
 
 static const uint8_t ts1_i2r[CPNS_SECRET_LEN] = { 0x11, 0x22, 0x33 };
 static const uint8_t ts1_r2i[CPNS_SECRET_LEN] = { 0x44, 0x55, 0x66 };
@@ -115,41 +114,10 @@ FIXTURE_TEARDOWN(endpoint)
 	cpns_ab_teardown(&self->ab);
 }
 
-static int param_write(const char *val)
-{
-	int fd = open(EPOCH_PARAM, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	return err;
-}
-
-/* The parameter's value, without the newline; 0 or -errno. */
-static int param_read(char *buf, size_t len)
-{
-	int fd = open(EPOCH_PARAM, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 FIXTURE_TEARDOWN(transport)
 {
 	if (self->saved[0])
-		EXPECT_EQ(0, param_write(self->saved));
+		EXPECT_EQ(0, cpns_epoch_param_write(self->saved));
 	cpns_ab_teardown(&self->ab);
 }
 
@@ -746,8 +714,8 @@ TEST_F(transport, exhausted)
 	ASSERT_NE(NULL, ev);
 
 	/* One record per epoch: 256 records use up the generation. */
-	ASSERT_EQ(0, param_read(self->saved, sizeof(self->saved)));
-	ASSERT_EQ(0, param_write("1"));
+	ASSERT_EQ(0, cpns_epoch_param_read(self->saved, sizeof(self->saved)));
+	ASSERT_EQ(0, cpns_epoch_param_write("1"));
 
 	for (;;) {
 		snprintf(msg, sizeof(msg), "r%d", sent);
@@ -796,7 +764,7 @@ TEST_F(transport, exhausted)
 	nl_socket_free(ev);
 
 	/* A newer generation confirmed for transmission sends again. */
-	ASSERT_EQ(0, param_write(self->saved));
+	ASSERT_EQ(0, cpns_epoch_param_write(self->saved));
 	self->saved[0] = 0;
 	ASSERT_EQ(0, cpns_ab_install(&self->ab, 1, 2, variant->suite,
 				     ts2_i2r, ts2_r2i));
