@@ -66,6 +66,7 @@
 #include "wire.h"
 
 struct crypto_aead;
+struct scatterlist;
 
 /* ---- key schedule (keys.c) ------------------------------------------- */
 
@@ -155,8 +156,8 @@ enum cpns_drop cpns_record_check_suite0(const struct cpns_rec *rec);
 void cpns_hdr_fill(struct cpns_hdr *hdr, const struct cpns_rec *rec);
 int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf,
 		     size_t len);
-int cpns_record_open(const struct cpns_epoch_keys *keys, u8 *buf,
-		     size_t len);
+int cpns_record_open(const struct cpns_epoch_keys *keys, const u8 *hdr,
+		     struct scatterlist *sg, size_t len);
 bool cpns_record_req_fits(struct crypto_aead *aead);
 int cpns_record_init(void);
 void cpns_record_exit(void);

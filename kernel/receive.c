@@ -8,7 +8,9 @@
  * section, and never sleeps. A dropped record is counted under its reason
  * and never answered.
  */
+#include <linux/scatterlist.h>
 #include <linux/skbuff.h>
+#include <linux/slab.h>
 #include <net/sock.h>
 
 #include "cpns.h"
@@ -99,6 +101,40 @@ static void cpns_forward(struct cpns_net *cn, struct sk_buff *skb,
 		cpns_stat_add(cn, CPNS_STAT_FORWARDED, 1);
 }
 
+/* A scatterlist this long fits on the stack: a linear record or one
+ * reassembled from a few IP fragments.
+ */
+#define CPNS_OPEN_SG_STACK	8
+
+/* Step 11 in place, without linearizing the record: like esp4, make the
+ * data private with skb_cow_data() and map it with skb_to_sgvec().
+ * Returns -EBADMSG when authentication fails, another errno when the
+ * record could not be opened at all.
+ */
+static int cpns_open_skb(const struct cpns_epoch_keys *keys,
+			 struct sk_buff *skb)
+{
+	struct scatterlist sg_stack[CPNS_OPEN_SG_STACK], *sg = sg_stack;
+	struct sk_buff *trailer;
+	int nsg, err;
+
+	nsg = skb_cow_data(skb, 0, &trailer);
+	if (nsg < 0)
+		return nsg;
+	if (nsg > CPNS_OPEN_SG_STACK) {
+		sg = kmalloc_array(nsg, sizeof(*sg), GFP_ATOMIC);
+		if (!sg)
+			return -ENOMEM;
+	}
+	sg_init_table(sg, nsg);
+	err = skb_to_sgvec(skb, sg, 0, skb->len);
+	if (err >= 0)
+		err = cpns_record_open(keys, skb->data, sg, skb->len);
+	if (sg != sg_stack)
+		kfree(sg);
+	return err;
+}
+
 /* Steps 7 to 12 for a protected record; then 13 and 14. */
 static void cpns_receive_sealed(struct cpns_net *cn, struct sk_buff *skb,
 				const struct cpns_rec *rec,
@@ -109,6 +145,7 @@ static void cpns_receive_sealed(struct cpns_net *cn, struct sk_buff *skb,
 	enum cpns_drop drop;
 	struct cpns_gen *g;
 	u64 now = cpns_now();
+	int err;
 
 	/* Step 7a */
 	g = cpns_gen_rx(cn, rec->src, rec->dst, rec->generation, now);
@@ -129,7 +166,10 @@ static void cpns_receive_sealed(struct cpns_net *cn, struct sk_buff *skb,
 	if (drop)
 		goto err_drop;
 	/* Step 11 */
-	if (cpns_record_open(t.keys, skb->data, skb->len)) {
+	err = cpns_open_skb(t.keys, skb);
+	if (err) {
+		if (err != -EBADMSG)
+			goto err_free;
 		drop = CPNS_DROP_AUTH;
 		goto err_drop;
 	}
@@ -140,7 +180,8 @@ static void cpns_receive_sealed(struct cpns_net *cn, struct sk_buff *skb,
 	cpns_gen_rx_done(cn, g, &ev, rec->epoch, rec->length, now);
 	cpns_addr_learn(cn, rec->src, from);
 
-	__skb_trim(skb, CPNS_HDR_LEN + rec->length);
+	if (pskb_trim(skb, CPNS_HDR_LEN + rec->length))
+		goto err_free;
 	cpns_deliver(cn, skb, rec, g);
 	return;
 
@@ -165,8 +206,10 @@ void cpns_receive(struct cpns_net *cn, struct sk_buff *skb,
 	struct cpns_rec rec;
 	enum cpns_drop drop;
 
-	/* Steps 1a-5 read the header only; a short datagram is pulled
-	 * whole so that step 1a sees its length.
+	/* Only the header is read in place (a short datagram is pulled
+	 * whole so that step 1a sees its length): a forwarded record is
+	 * sent as it came, and cpns_open_skb() makes the data of a sealed
+	 * one private.
 	 */
 	if (!pskb_may_pull(skb, min_t(unsigned int, skb->len, CPNS_HDR_LEN))) {
 		kfree_skb(skb);
@@ -189,11 +232,6 @@ void cpns_receive(struct cpns_net *cn, struct sk_buff *skb,
 	drop = cpns_record_check_suite0(&rec);
 	if (drop)
 		goto err_drop;
-	/* Records are opened in place and delivered as linear data: make
-	 * them linear and private (a packet tap may hold a clone).
-	 */
-	if (skb_ensure_writable(skb, skb->len))
-		goto err_free;
 	if (rec.suite == CPNS_SUITE_NONE)
 		cpns_deliver(cn, skb, &rec, NULL);
 	else
@@ -204,7 +242,6 @@ out_unlock:
 
 err_drop:
 	cpns_rx_drop(cn, NULL, drop);
-err_free:
 	rcu_read_unlock();
 	kfree_skb(skb);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cpns: record header checks (PROTOCOL.md 2.6 steps 1-4 and 6) and record
- * seal/open (2.2) on linear buffers.
+ * seal/open (2.2): sealing on linear buffers, opening on scatterlists.
  */
 
 #include <crypto/aead.h>
@@ -137,19 +137,20 @@ void cpns_hdr_fill(struct cpns_hdr *hdr, const struct cpns_rec *rec)
 }
 
 /*
- * Seal or open the record in @buf in place. The AEAD sees
- * assoc || text || tag over one scatterlist: C=1 authenticates the header
- * and encrypts the payload; C=0 authenticates header || payload with an
- * empty plaintext, so the payload is associated data.
+ * Seal or open in place the record whose header is at @hdr and whose
+ * bytes, header included, are @sg. The AEAD sees assoc || text || tag: C=1
+ * authenticates the header and encrypts the payload; C=0 authenticates
+ * header || payload with an empty plaintext, so the payload is associated
+ * data.
  */
-static int cpns_record_crypt(const struct cpns_epoch_keys *keys, u8 *buf,
+static int cpns_record_crypt(const struct cpns_epoch_keys *keys,
+			     const u8 *hdr_buf, struct scatterlist *sg,
 			     size_t len, bool enc)
 {
-	const struct cpns_hdr *hdr = (const struct cpns_hdr *)buf;
+	const struct cpns_hdr *hdr = (const struct cpns_hdr *)hdr_buf;
 	size_t length = get_unaligned_be16(&hdr->length);
 	struct aead_request *req;
 	u8 nonce[CPNS_NONCE_LEN];
-	struct scatterlist sg;
 	size_t assoc, text;
 	__be64 seq;
 	unsigned int i;
@@ -172,18 +173,16 @@ static int cpns_record_crypt(const struct cpns_epoch_keys *keys, u8 *buf,
 	for (i = 0; i < sizeof(seq); i++)
 		nonce[4 + i] ^= ((u8 *)&seq)[i];
 
-	sg_init_one(&sg, buf, len);
 	local_bh_disable();
 	req = this_cpu_ptr(cpns_aead_req);
 	aead_request_set_tfm(req, keys->aead);
 	aead_request_set_callback(req, 0, NULL, NULL);
 	aead_request_set_ad(req, assoc);
 	if (enc) {
-		aead_request_set_crypt(req, &sg, &sg, text, nonce);
+		aead_request_set_crypt(req, sg, sg, text, nonce);
 		err = crypto_aead_encrypt(req);
 	} else {
-		aead_request_set_crypt(req, &sg, &sg, text + CPNS_TAG_LEN,
-				       nonce);
+		aead_request_set_crypt(req, sg, sg, text + CPNS_TAG_LEN, nonce);
 		err = crypto_aead_decrypt(req);
 	}
 	/* The request holds the nonce's copy and the transform's state. */
@@ -206,24 +205,30 @@ static int cpns_record_crypt(const struct cpns_epoch_keys *keys, u8 *buf,
  */
 int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf, size_t len)
 {
-	return cpns_record_crypt(keys, buf, len, true);
+	struct scatterlist sg;
+
+	sg_init_one(&sg, buf, len);
+	return cpns_record_crypt(keys, buf, &sg, len, true);
 }
 
 /**
  * cpns_record_open() - authenticate (and for C=1 decrypt) a record in place
  * @keys: keys of the header's epoch
- * @buf: a record that passed cpns_record_check()
+ * @hdr: the record's header, linear: a record that passed
+ *	cpns_record_check(), and the start of what @sg maps
+ * @sg: the whole record, header included, writable
  * @len: its length
  *
- * On success the payload at @buf + 52 is plaintext; on failure the buffer
+ * On success the payload behind the header is plaintext; on failure the
  * content is unspecified. Never sleeps; callable in softirq.
  *
  * Return: 0; -EBADMSG when authentication fails (drop reason AUTH);
  * -EINVAL if @len does not match the header.
  */
-int cpns_record_open(const struct cpns_epoch_keys *keys, u8 *buf, size_t len)
+int cpns_record_open(const struct cpns_epoch_keys *keys, const u8 *hdr,
+		     struct scatterlist *sg, size_t len)
 {
-	return cpns_record_crypt(keys, buf, len, false);
+	return cpns_record_crypt(keys, hdr, sg, len, false);
 }
 
 /**

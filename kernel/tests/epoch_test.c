@@ -244,8 +244,8 @@ static void cpns_epoch_tx_rx(struct kunit *test)
 					      &ticket));
 		if (ticket.keys)
 			KUNIT_EXPECT_EQ(test, 0,
-					cpns_record_open(ticket.keys, buf,
-							 len));
+					cpns_test_open(ticket.keys, buf,
+						       len));
 		rcu_read_unlock();
 		KUNIT_EXPECT_EQ(test, 0, memcmp(buf + CPNS_HDR_LEN, "hello", 5));
 		KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE,
@@ -566,7 +566,7 @@ static enum cpns_drop rx_pipeline(struct rx_node *node, u8 *buf, size_t len,
 
 	rcu_read_lock();
 	drop = cpns_rx_check(rx, rec.epoch, rec.seq, now, &t);
-	if (!drop && cpns_record_open(t.keys, buf, len))
+	if (!drop && cpns_test_open(t.keys, buf, len))
 		drop = CPNS_DROP_AUTH;
 	rcu_read_unlock();
 	if (drop)

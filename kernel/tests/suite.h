@@ -9,6 +9,7 @@
 #define _CPNS_TEST_SUITE_H
 
 #include <kunit/test.h>
+#include <linux/scatterlist.h>
 
 #include "../crypto.h"
 
@@ -29,6 +30,16 @@ static inline void cpns_test_suite_exit(struct kunit_suite *suite)
 {
 	cpns_record_exit();
 	cpns_keys_exit();
+}
+
+/* cpns_record_open() of a record in one linear buffer */
+static inline int cpns_test_open(const struct cpns_epoch_keys *keys, u8 *buf,
+				 size_t len)
+{
+	struct scatterlist sg;
+
+	sg_init_one(&sg, buf, len);
+	return cpns_record_open(keys, buf, &sg, len);
 }
 
 #endif /* _CPNS_TEST_SUITE_H */
