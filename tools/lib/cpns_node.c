@@ -90,10 +90,15 @@ int cpns_hsock_send(int fd, const struct cpns_hsock_tx *tx, const void *msg,
 	struct msghdr mh = { 0 };
 	struct cmsghdr *cm;
 	size_t clen = 0;
-	int family = cpns_node_family(), one = 1;
+	socklen_t flen = sizeof(int);
+	int family, one = 1;
 
-	if (family < 0)
-		return family;
+	/*
+	 * The socket knows its family: no sysfs read per datagram (a server
+	 * sends two per handshake).
+	 */
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &flen) < 0)
+		return -errno;
 	memset(&u, 0, sizeof(u));
 	sa.scpns_family = (__kernel_sa_family_t)family;
 	sa.scpns_port = CPNS_PORT_HANDSHAKE;
