@@ -132,6 +132,19 @@ int cpns_nl_open(struct cpns_nl **nlp, struct cpns_err *err)
 				   nl_geterror(ret));
 		goto err_free_sock;
 	}
+	/*
+	 * One recvmsg() per reply into a buffer larger than any the kernel
+	 * sends (a dump's are at most 32 KiB), instead of libnl's default
+	 * of peeking at each message's size first: two system calls per
+	 * reply, several per request.
+	 */
+	nl_socket_disable_msg_peek(nl->sk);
+	ret = nl_socket_set_msg_buf_size(nl->sk, CPNS_NL_RECV_BUF);
+	if (ret < 0) {
+		ret = cpns_err_set(err, cpns_nl_errno(ret),
+				   "netlink socket: %s", nl_geterror(ret));
+		goto err_free_sock;
+	}
 	/* Best effort: without it errors come without the kernel's text. */
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
