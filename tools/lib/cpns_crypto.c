@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cpns1 key schedule, AEADs, record protection, X25519 and scrypt on
- * OpenSSL 3 (EVP_KDF, EVP_MAC, EVP_CIPHER, EVP_PKEY). No primitive is
- * implemented here.
+ * OpenSSL 3 (EVP_MAC, EVP_CIPHER, EVP_PKEY, EVP_PBE_scrypt). No primitive
+ * is implemented here; HKDF is written out on HMAC (see there).
  */
 #include <errno.h>
 #include <string.h>
@@ -10,7 +10,6 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
@@ -61,6 +60,53 @@ void cpns_rng_replay_init(struct cpns_rng *rng, struct cpns_rng_replay *rp,
 	rng->ctx = rp;
 }
 
+/* ---- algorithms ------------------------------------------------------- */
+
+/*
+ * The algorithms, fetched once per process. An OpenSSL 3 fetch is a
+ * locked lookup by name in the provider's method store, and doing one for
+ * each operation (an implicit one too, as EVP_sha256() or an HMAC "digest"
+ * parameter makes) cost more than the short operations of the key
+ * schedule. Contexts are still made for each operation and freed after
+ * it, which cleanses them: no key outlives its call. hmac is a context
+ * without a key, with its digest set, that each MAC duplicates. A member
+ * left NULL (the fetch failed) fails the operations that need it.
+ */
+static struct {
+	EVP_MD *sha256;
+	EVP_MAC_CTX *hmac;
+	EVP_CIPHER *aes256gcm, *chacha20poly1305;
+} cpns_algs;
+static CRYPTO_ONCE cpns_algs_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void cpns_algs_fetch(void)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC *mac;
+
+	cpns_algs.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	cpns_algs.aes256gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	cpns_algs.chacha20poly1305 = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305",
+						      NULL);
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (!mac)
+		return;
+	cpns_algs.hmac = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac);	/* the context holds its own reference */
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (cpns_algs.hmac && !EVP_MAC_CTX_set_params(cpns_algs.hmac, params)) {
+		EVP_MAC_CTX_free(cpns_algs.hmac);
+		cpns_algs.hmac = NULL;
+	}
+}
+
+static bool cpns_algs_ready(void)
+{
+	return CRYPTO_THREAD_run_once(&cpns_algs_once, cpns_algs_fetch);
+}
+
 /* ---- hashing, MAC, KDF ------------------------------------------------ */
 
 int cpns_sha256_iov(const struct cpns_iov *iov, size_t n,
@@ -71,10 +117,12 @@ int cpns_sha256_iov(const struct cpns_iov *iov, size_t n,
 	int ok;
 	size_t i;
 
+	if (!cpns_algs_ready() || !cpns_algs.sha256)
+		return -EIO;
 	ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return -ENOMEM;
-	ok = EVP_DigestInit_ex2(ctx, EVP_sha256(), NULL);
+	ok = EVP_DigestInit_ex2(ctx, cpns_algs.sha256, NULL);
 	for (i = 0; ok && i < n; i++)
 		ok = EVP_DigestUpdate(ctx, iov[i].base, iov[i].len);
 	if (ok)
@@ -90,8 +138,10 @@ int cpns_sha256(const void *data, size_t len, uint8_t out[CPNS_HASH_LEN])
 	return cpns_sha256_iov(&iov, 1, out);
 }
 
-int cpns_hmac_sha256(const uint8_t *key, size_t key_len, const void *data,
-		     size_t len, uint8_t out[CPNS_HASH_LEN])
+/* HMAC-SHA256 of the concatenation of @iov (a context per call, see above) */
+static int cpns_hmac_iov(const uint8_t *key, size_t key_len,
+			 const struct cpns_iov *iov, size_t n,
+			 uint8_t out[CPNS_HASH_LEN])
 {
 	/*
 	 * HMAC pads the key with zeros to the block size, so the empty key
@@ -99,67 +149,43 @@ int cpns_hmac_sha256(const uint8_t *key, size_t key_len, const void *data,
 	 * empty one.
 	 */
 	static const uint8_t zero_key[1];
-	OSSL_PARAM params[2];
 	EVP_MAC_CTX *ctx = NULL;
-	EVP_MAC *mac;
-	size_t out_len = 0;
+	size_t out_len = 0, i;
 	int ok = 0;
 
 	if (!key_len) {
 		key = zero_key;
 		key_len = sizeof(zero_key);
 	}
-	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (mac)
-		ctx = EVP_MAC_CTX_new(mac);
-	if (ctx) {
-		params[0] = OSSL_PARAM_construct_utf8_string(
-			OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-		params[1] = OSSL_PARAM_construct_end();
-		ok = EVP_MAC_init(ctx, key, key_len, params) &&
-		     EVP_MAC_update(ctx, data, len) &&
-		     EVP_MAC_final(ctx, out, &out_len, CPNS_HASH_LEN);
-	}
+	if (cpns_algs_ready() && cpns_algs.hmac)
+		ctx = EVP_MAC_CTX_dup(cpns_algs.hmac);
+	if (ctx)
+		ok = EVP_MAC_init(ctx, key, key_len, NULL);
+	for (i = 0; ok && i < n; i++)
+		ok = EVP_MAC_update(ctx, iov[i].base, iov[i].len);
+	if (ok)
+		ok = EVP_MAC_final(ctx, out, &out_len, CPNS_HASH_LEN);
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
-	return ok && out_len == CPNS_HASH_LEN ? 0 : -EIO;
-}
-
-static int cpns_hkdf(int mode, const uint8_t *salt, size_t salt_len,
-		     const uint8_t *key, size_t key_len, const uint8_t *info,
-		     size_t info_len, uint8_t *out, size_t out_len)
-{
-	OSSL_PARAM params[6], *p = params;
-	EVP_KDF_CTX *ctx = NULL;
-	EVP_KDF *kdf;
-	int ok = 0;
-
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (kdf)
-		ctx = EVP_KDF_CTX_new(kdf);
-	if (ctx) {
-		*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-		*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-							(char *)"SHA256", 0);
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-							 (void *)key, key_len);
-		if (salt_len)
-			*p++ = OSSL_PARAM_construct_octet_string(
-				OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
-		if (info_len)
-			*p++ = OSSL_PARAM_construct_octet_string(
-				OSSL_KDF_PARAM_INFO, (void *)info, info_len);
-		*p = OSSL_PARAM_construct_end();
-		ok = EVP_KDF_derive(ctx, out, out_len, params);
-	}
-	EVP_KDF_CTX_free(ctx);
-	EVP_KDF_free(kdf);
-	if (!ok) {
-		OPENSSL_cleanse(out, out_len);
+	if (!ok || out_len != CPNS_HASH_LEN) {
+		OPENSSL_cleanse(out, CPNS_HASH_LEN);
 		return -EIO;
 	}
 	return 0;
 }
+
+int cpns_hmac_sha256(const uint8_t *key, size_t key_len, const void *data,
+		     size_t len, uint8_t out[CPNS_HASH_LEN])
+{
+	struct cpns_iov iov = { data, len };
+
+	return cpns_hmac_iov(key, key_len, &iov, 1, out);
+}
+
+/*
+ * HKDF is RFC 5869 written out on the HMAC above. OpenSSL 3.0's EVP_KDF
+ * "HKDF" fetches SHA-256, and for the extract step HMAC as well, inside
+ * every derivation, and the key schedule makes many short ones.
+ */
 
 /**
  * cpns_hkdf_extract() - RFC 5869 HKDF-Extract with SHA-256
@@ -174,8 +200,8 @@ static int cpns_hkdf(int mode, const uint8_t *salt, size_t salt_len,
 int cpns_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
 		      size_t ikm_len, uint8_t prk[CPNS_HASH_LEN])
 {
-	return cpns_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, salt, salt_len, ikm,
-			 ikm_len, NULL, 0, prk, CPNS_HASH_LEN);
+	/* PRK = HMAC-Hash(salt, IKM); the empty key is HashLen zeros */
+	return cpns_hmac_sha256(salt, salt_len, ikm, ikm_len, prk);
 }
 
 /**
@@ -184,7 +210,7 @@ int cpns_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
  * @prk_len: its length
  * @info: context
  * @info_len: its length
- * @out: output
+ * @out: output, not overlapping @prk
  * @out_len: 1 to 255 * 32
  *
  * Return: 0 or a negative errno.
@@ -192,10 +218,27 @@ int cpns_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
 int cpns_hkdf_expand(const uint8_t *prk, size_t prk_len, const uint8_t *info,
 		     size_t info_len, uint8_t *out, size_t out_len)
 {
+	uint8_t t[CPNS_HASH_LEN], i;
+	struct cpns_iov iov[3] = {
+		{ t, 0 }, { info, info_len }, { &i, 1 },
+	};
+	size_t done, n;
+	int ret = 0;
+
 	if (!out_len || out_len > 255 * CPNS_HASH_LEN || prk_len < CPNS_HASH_LEN)
 		return -EINVAL;
-	return cpns_hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, prk, prk_len,
-			 info, info_len, out, out_len);
+	/* T(i) = HMAC-Hash(PRK, T(i - 1) | info | i), T(0) empty */
+	for (done = 0, i = 1; !ret && done < out_len; done += n, i++) {
+		ret = cpns_hmac_iov(prk, prk_len, iov, 3, t);
+		iov[0].len = sizeof(t);
+		n = out_len - done < sizeof(t) ? out_len - done : sizeof(t);
+		if (!ret)
+			memcpy(out + done, t, n);
+	}
+	OPENSSL_cleanse(t, sizeof(t));
+	if (ret)
+		OPENSSL_cleanse(out, out_len);
+	return ret;
 }
 
 /**
@@ -364,13 +407,15 @@ bool cpns_suite_valid(unsigned int suite)
 	       suite == CPNS_SUITE_CHACHA20POLY1305;
 }
 
-static const char *cpns_suite_cipher(unsigned int suite)
+static const EVP_CIPHER *cpns_suite_cipher(unsigned int suite)
 {
+	if (!cpns_algs_ready())
+		return NULL;
 	switch (suite) {
 	case CPNS_SUITE_AES256GCM:
-		return "AES-256-GCM";
+		return cpns_algs.aes256gcm;
 	case CPNS_SUITE_CHACHA20POLY1305:
-		return "ChaCha20-Poly1305";
+		return cpns_algs.chacha20poly1305;
 	default:
 		return NULL;
 	}
@@ -386,18 +431,18 @@ static int cpns_aead(bool enc, unsigned int suite, const uint8_t *key,
 		     size_t n_aad, const uint8_t *in, size_t len, uint8_t *out,
 		     uint8_t *tag)
 {
-	const char *name = cpns_suite_cipher(suite);
+	const EVP_CIPHER *cipher;
 	uint8_t fin[EVP_MAX_BLOCK_LENGTH];
-	EVP_CIPHER_CTX *ctx = NULL;
-	EVP_CIPHER *cipher = NULL;
+	EVP_CIPHER_CTX *ctx;
 	int ok = 0, outl;
 	size_t i;
 
-	if (!name || len > INT32_MAX)
+	if (!cpns_suite_valid(suite) || len > INT32_MAX)
 		return -EINVAL;
-	cipher = EVP_CIPHER_fetch(NULL, name, NULL);
-	if (cipher)
-		ctx = EVP_CIPHER_CTX_new();
+	cipher = cpns_suite_cipher(suite);
+	if (!cipher)
+		return -EIO;
+	ctx = EVP_CIPHER_CTX_new();
 	if (!ctx)
 		goto out;
 	if (!EVP_CipherInit_ex2(ctx, cipher, key, nonce, enc, NULL))
@@ -423,11 +468,10 @@ static int cpns_aead(bool enc, unsigned int suite, const uint8_t *key,
 	ok = 1;
 out:
 	EVP_CIPHER_CTX_free(ctx);
-	EVP_CIPHER_free(cipher);
 	if (!ok) {
 		if (len)
 			OPENSSL_cleanse(out, len);
-		return enc || !cipher || !ctx ? -EIO : -EBADMSG;
+		return enc || !ctx ? -EIO : -EBADMSG;
 	}
 	return 0;
 }
