@@ -155,6 +155,31 @@ struct cpnsd_proca {
 	struct cpns_proca_srv srv;
 };
 
+/*
+ * What cpnsd remembers of a GW between its handshakes: the last generation
+ * it assigned (5.6) and the generations its kernel holds for the pair,
+ * oldest first, as the kernel listed them at held_at and cpnsd's own
+ * installs since changed them (the kernel's rule: a held generation of the
+ * same number is replaced, else of two held the older one goes). The
+ * kernel also drops generations by itself (lifetime, a revocation), which
+ * leaves the list a superset: it can only exclude more candidates. A
+ * generation installed by another process is not seen until the list is
+ * asked for again, after CPNS_HS_HALF_OPEN_MS: no longer than the kernel's
+ * answer is already relied on between m1 and m3. A failed install asks at
+ * the next m1. Without this, a dump of the kernel's sessions at every m1
+ * was a tenth of cpnsd's time per authentication.
+ */
+struct cpnsd_gw {
+	uint8_t id[CPNS_ID_LEN];
+	bool used;
+	uint8_t last_gen;	/* 0: none assigned yet */
+	uint8_t n_held;
+	uint8_t held[2];
+	uint64_t held_at;	/* ms; 0: held[] not known */
+};
+
+#define CPNSD_GWS	256
+
 struct cpnsd {
 	struct cpnsd_opts o;
 	struct cpns_reg *reg;
@@ -165,7 +190,7 @@ struct cpnsd {
 	struct cpns_hs_limiter limiter;
 	struct cpnsd_proca *pa[CPNSD_MAX_PROCA];
 	struct cpnsd_rate m1_ip, authfail, kr1_gw, kr1_ip;
-	uint8_t last_gen[256][CPNS_ID_LEN + 1];	/* tiny "last" memory (5.6) */
+	struct cpnsd_gw gw[CPNSD_GWS];
 	/* the message being handled */
 	const struct sockaddr_storage *cur_addr;
 	socklen_t cur_addr_len;
@@ -185,28 +210,78 @@ static void cpnsd_addr_str(const struct sockaddr_storage *ss, socklen_t len,
 		snprintf(buf, size, "local");
 }
 
-static int cpnsd_last_gen(struct cpnsd *d, const uint8_t *peer, int set)
+/* The GW's entry; a new one (forgetting another when full) if @add. */
+static struct cpnsd_gw *cpnsd_gw(struct cpnsd *d, const uint8_t *peer,
+				 bool add)
 {
-	unsigned int i, free_slot = 256;
+	unsigned int i, free_slot = CPNSD_GWS;
 
-	for (i = 0; i < 256; i++) {
-		if (d->last_gen[i][CPNS_ID_LEN] &&
-		    !memcmp(d->last_gen[i], peer, CPNS_ID_LEN)) {
-			if (set > 0)
-				d->last_gen[i][CPNS_ID_LEN] = (uint8_t)set;
-			return d->last_gen[i][CPNS_ID_LEN];
-		}
-		if (!d->last_gen[i][CPNS_ID_LEN] && free_slot == 256)
+	for (i = 0; i < CPNSD_GWS; i++) {
+		if (d->gw[i].used && !memcmp(d->gw[i].id, peer, CPNS_ID_LEN))
+			return &d->gw[i];
+		if (!d->gw[i].used && free_slot == CPNSD_GWS)
 			free_slot = i;
 	}
-	if (set > 0) {
-		if (free_slot == 256)
-			free_slot = peer[0];	/* full: forget one */
-		memcpy(d->last_gen[free_slot], peer, CPNS_ID_LEN);
-		d->last_gen[free_slot][CPNS_ID_LEN] = (uint8_t)set;
-		return set;
+	if (!add)
+		return NULL;
+	if (free_slot == CPNSD_GWS)
+		free_slot = peer[0];
+	memset(&d->gw[free_slot], 0, sizeof(d->gw[free_slot]));
+	memcpy(d->gw[free_slot].id, peer, CPNS_ID_LEN);
+	d->gw[free_slot].used = true;
+	return &d->gw[free_slot];
+}
+
+/* The generations held for @gw into @key, from the kernel when not known. */
+static void cpnsd_gw_held(struct cpnsd *d, struct cpnsd_gw *gw,
+			  struct cpns_hs_key *key)
+{
+	struct cpns_err err = { 0 };
+	struct cpns_node_gens g;
+
+	if (gw->held_at && d->now_ms - gw->held_at < CPNS_HS_HALF_OPEN_MS) {
+		memcpy(key->held, gw->held, gw->n_held);
+		key->n_held = gw->n_held;
+		return;
 	}
-	return 0;
+	gw->held_at = 0;
+	if (cpns_node_gens(d->nl, d->o.id, gw->id, &g, &err))
+		return;
+	memcpy(key->held, g.gen, g.n);
+	key->n_held = g.n;
+	if (g.n > sizeof(gw->held))
+		return;
+	memcpy(gw->held, g.gen, g.n);
+	gw->n_held = (uint8_t)g.n;
+	if (g.n == 2 && g.age_ms[0] < g.age_ms[1]) {
+		gw->held[0] = g.gen[1];
+		gw->held[1] = g.gen[0];
+	}
+	gw->held_at = d->now_ms ? d->now_ms : 1;
+}
+
+/* Generation @gen installed for @peer (@ok) or not. */
+static void cpnsd_gw_installed(struct cpnsd *d, const uint8_t *peer,
+			       uint8_t gen, bool ok)
+{
+	struct cpnsd_gw *gw = cpnsd_gw(d, peer, false);
+	unsigned int i, n = 0;
+
+	if (!gw || !gw->held_at)
+		return;
+	if (!ok) {
+		gw->held_at = 0;
+		return;
+	}
+	for (i = 0; i < gw->n_held; i++)
+		if (gw->held[i] != gen)
+			gw->held[n++] = gw->held[i];
+	if (n == sizeof(gw->held)) {
+		gw->held[0] = gw->held[1];
+		n--;
+	}
+	gw->held[n++] = gen;
+	gw->n_held = (uint8_t)n;
 }
 
 /* ---- configuration ---------------------------------------------------- */
@@ -429,8 +504,7 @@ static int cpnsd_lookup(void *ctx, const struct cpns_hs_key_req *req,
 			struct cpns_hs_key *key)
 {
 	struct cpnsd *d = ctx;
-	struct cpns_node_gens g;
-	struct cpns_err err = { 0 };
+	struct cpnsd_gw *gw;
 	uint8_t k[CPNS_KEY_LEN], lk[CPNS_ID_LEN + 16];
 	size_t ll;
 	uint64_t expiry;
@@ -458,11 +532,9 @@ static int cpnsd_lookup(void *ctx, const struct cpns_hs_key_req *req,
 	memcpy(key->k, k, sizeof(k));
 	cpns_wipe(k, sizeof(k));
 	key->require_dhe = d->o.require_dhe;
-	key->last_gen = (uint8_t)cpnsd_last_gen(d, req->initiator_id, 0);
-	if (!cpns_node_gens(d->nl, d->o.id, req->initiator_id, &g, &err)) {
-		memcpy(key->held, g.gen, g.n);
-		key->n_held = g.n;
-	}
+	gw = cpnsd_gw(d, req->initiator_id, true);
+	key->last_gen = gw->last_gen;
+	cpnsd_gw_held(d, gw, key);
 	return 0;
 }
 
@@ -511,7 +583,8 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 	memset(&act, 0, sizeof(act));
 	v = cpns_hs_resp_recv(d->hs, msg, len, &meta, &act);
 	if (act.assigned_generation)
-		cpnsd_last_gen(d, act.peer_id, act.assigned_generation);
+		cpnsd_gw(d, act.peer_id, true)->last_gen =
+			act.assigned_generation;
 	if (act.install_valid) {
 		int r = 0;
 
@@ -522,6 +595,8 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 					       true, false, &err);
 		if (!r)
 			r = cpns_node_install(d->nl, &act.install, &err);
+		cpnsd_gw_installed(d, act.install.peer_id,
+				   act.install.generation, !r);
 		if (r < 0) {
 			char id[CPNS_ID_STRLEN];
 
