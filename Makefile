@@ -32,10 +32,11 @@ bench:
 	scripts/bench.sh
 
 # make vmtest KERNEL=stock|debug TESTS="traffic_test ...": some kselftests
-# in one guest.
+# in one guest. The tests go to the script as arguments; the sub-makes it
+# runs must not see TESTS (tools/ has a variable of that name).
 KERNEL ?= stock
 vmtest:
-	CPNS_SHARED=$(CPNS_SHARED) scripts/vmtest.sh $(KERNEL) $(TESTS)
+	MAKEFLAGS= MAKEOVERRIDES= CPNS_SHARED=$(CPNS_SHARED) scripts/vmtest.sh $(KERNEL) $(TESTS)
 
 demo:
 	scripts/demo.sh

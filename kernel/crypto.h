@@ -50,7 +50,7 @@
  *  8. Steps 13 and 14 are the caller's.
  *
  * Time is always a caller-supplied u64 in milliseconds of a monotonic clock
- * that counts suspend (ktime_get_boottime_ns() / NSEC_PER_MSEC), and every
+ * that counts suspend (cpns_now(): the coarse boot-time clock), and every
  * deadline T is valid while now < T (PROTOCOL.md 1.4).
  */
 #ifndef _CPNS_CRYPTO_H
@@ -89,25 +89,39 @@ int cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
 
 /**
  * struct cpns_epoch_keys - the AEAD state of one epoch of one direction
- * @aead: keyed synchronous transform (suite 1 or 2), 16-byte tag
+ * @aead: suite 1: the keyed synchronous AES-256-GCM transform, 16-byte
+ *	tag; NULL for suite 2
+ * @key: suite 2: key_n for cpns_chachapoly_crypt(); zero for suite 1
+ *	(its key is in @aead)
  * @iv: iv_n of PROTOCOL.md 3.3
+ * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
  * @epoch: the epoch these keys belong to
  * @rcu: deferred free; packet-path readers hold rcu_read_lock()
  *
- * Immutable once published; freed only through cpns_epoch_keys_free().
+ * Immutable once published; freed (and wiped) only through
+ * cpns_epoch_keys_free().
  */
 struct cpns_epoch_keys {
 	struct crypto_aead	*aead;
+	u8			key[CPNS_KEY_LEN];
 	u8			iv[CPNS_NONCE_LEN];
+	u8			suite;
 	u8			epoch;
 	struct rcu_head		rcu;
 };
 
-struct crypto_aead *cpns_aead_alloc(u8 suite);
+struct crypto_aead *cpns_aead_alloc(void);
 struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 					    const u8 ts[CPNS_SECRET_LEN],
 					    u8 epoch);
 void cpns_epoch_keys_free(struct cpns_epoch_keys *keys);
+
+/* ---- ChaCha20-Poly1305 (chachapoly.c) --------------------------------- */
+
+int cpns_chachapoly_crypt(const u8 key[CPNS_KEY_LEN],
+			  const u8 nonce[CPNS_NONCE_LEN],
+			  struct scatterlist *sg, size_t assoc, size_t text,
+			  bool enc);
 
 /* ---- records (record.c) ---------------------------------------------- */
 

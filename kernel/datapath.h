@@ -17,6 +17,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/udp.h>
+#include <net/sock.h>
 #include <uapi/linux/cpns.h>
 
 #include "control.h"
@@ -74,18 +75,22 @@ void cpns_sock_local_id_removed(struct cpns_net *cn,
 				 sizeof(struct udphdr))
 
 /**
- * struct cpns_skb_cb - a record queued on an AF_CPNS socket
+ * struct cpns_skb_cb - a received record on its way to an AF_CPNS socket
  * @from: UDP source address of the datagram; AF_UNSPEC when @local
  * @local: delivered within the namespace, never on the wire
+ * @cn: the namespace, while the record waits in a queue of rxqueue.c
  *
- * The skb's data is the record header followed by the plaintext payload
- * (the tag is trimmed). The last bytes of skb->cb belong to the socket
- * layer (SOCK_SKB_CB).
+ * On the socket, the skb's data is the record header followed by the
+ * plaintext payload (the tag is trimmed). The last bytes of skb->cb
+ * belong to the socket layer (SOCK_SKB_CB).
  */
 struct cpns_skb_cb {
 	struct cpns_endpoint from;
 	bool local;
+	struct cpns_net *cn;
 };
+static_assert(sizeof(struct cpns_skb_cb) <=
+	      sizeof_field(struct sk_buff, cb) - sizeof(struct sock_skb_cb));
 
 #define CPNS_SKB_CB(skb) ((struct cpns_skb_cb *)(skb)->cb)
 
@@ -131,7 +136,17 @@ int cpns_send(struct cpns_net *cn, struct sock *sk,
 /* receive.c */
 void cpns_receive(struct cpns_net *cn, struct sk_buff *skb,
 		  const struct cpns_endpoint *from);
+void cpns_receive_sealed(struct cpns_net *cn, struct sk_buff *skb,
+			 const struct cpns_rec *rec,
+			 const struct cpns_endpoint *from);
 void cpns_deliver(struct cpns_net *cn, struct sk_buff *skb,
 		  const struct cpns_rec *rec, struct cpns_gen *g);
+
+/* rxqueue.c */
+bool cpns_rxq_defer(struct cpns_net *cn, struct sk_buff *skb,
+		    const struct cpns_rec *rec);
+void cpns_rxq_flush(void);
+int cpns_rxq_init(void);
+void cpns_rxq_exit(void);
 
 #endif /* _CPNS_DATAPATH_H */

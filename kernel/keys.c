@@ -232,46 +232,30 @@ void cpns_keys_exit(void)
 	cpns_hmac_tfm = NULL;
 }
 
-static const char *cpns_suite_aead(u8 suite)
-{
-	switch (suite) {
-	case CPNS_SUITE_AES256GCM:
-		return "gcm(aes)";
-	case CPNS_SUITE_CHACHA20POLY1305:
-		return "rfc7539(chacha20,poly1305)";
-	default:
-		return NULL;
-	}
-}
-
 /**
- * cpns_aead_alloc() - an unkeyed synchronous AEAD transform of a suite
- * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
+ * cpns_aead_alloc() - an unkeyed synchronous AES-256-GCM transform
  *
  * Synchronous only (CRYPTO_ALG_ASYNC masked), so that records can be
- * sealed and opened in softirq with a per-CPU request. Process context.
+ * sealed and opened in softirq with a per-CPU request. Suite 2 does not
+ * use the crypto API's transforms (chachapoly.c). Process context.
  *
- * Return: the transform, or an ERR_PTR() (-EINVAL for a bad suite, or an
- * errno of the crypto API).
+ * Return: the transform, or an ERR_PTR() with an errno of the crypto API.
  */
-struct crypto_aead *cpns_aead_alloc(u8 suite)
+struct crypto_aead *cpns_aead_alloc(void)
 {
-	const char *alg = cpns_suite_aead(suite);
-
-	if (!alg)
-		return ERR_PTR(-EINVAL);
-	return crypto_alloc_aead(alg, 0, CRYPTO_ALG_ASYNC);
+	return crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
 }
 
 /**
- * cpns_epoch_keys_new() - derive and key the AEAD of one epoch
+ * cpns_epoch_keys_new() - derive the keys of one epoch
  * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
  * @ts: ts_n of the epoch
  * @epoch: n
  *
- * Allocates a synchronous transform with cpns_aead_alloc(), keys it with
- * key_n and a 16-byte tag, and stores iv_n. key_n is wiped before
- * returning. Process context only; may sleep.
+ * Derives key_n and iv_n. For AES-256-GCM, allocates a synchronous
+ * transform with cpns_aead_alloc() and keys it with key_n and a 16-byte
+ * tag, and key_n is wiped before returning; ChaCha20-Poly1305 keeps key_n
+ * in the result. Process context only; may sleep.
  *
  * Return: the new keys, or an ERR_PTR() (-EINVAL for a bad suite, -ENOMEM,
  * -EOPNOTSUPP when the transform's request does not fit the per-CPU one
@@ -282,22 +266,25 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 					    u8 epoch)
 {
 	struct cpns_epoch_keys *keys;
-	u8 key[CPNS_KEY_LEN];
 	int err;
 
-	if (!cpns_suite_aead(suite))
+	if (suite != CPNS_SUITE_AES256GCM &&
+	    suite != CPNS_SUITE_CHACHA20POLY1305)
 		return ERR_PTR(-EINVAL);
 
 	keys = kzalloc(sizeof(*keys), GFP_KERNEL);
 	if (!keys)
 		return ERR_PTR(-ENOMEM);
+	keys->suite = suite;
 	keys->epoch = epoch;
 
-	err = cpns_traffic_keys(ts, key, keys->iv);
+	err = cpns_traffic_keys(ts, keys->key, keys->iv);
 	if (err)
 		goto err_free_keys;
+	if (suite == CPNS_SUITE_CHACHA20POLY1305)
+		return keys;
 
-	keys->aead = cpns_aead_alloc(suite);
+	keys->aead = cpns_aead_alloc();
 	if (IS_ERR(keys->aead)) {
 		err = PTR_ERR(keys->aead);
 		goto err_free_keys;
@@ -306,18 +293,17 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 		err = -EOPNOTSUPP;
 		goto err_free_aead;
 	}
-	err = crypto_aead_setkey(keys->aead, key, sizeof(key)) ?:
+	err = crypto_aead_setkey(keys->aead, keys->key, sizeof(keys->key)) ?:
 	      crypto_aead_setauthsize(keys->aead, CPNS_TAG_LEN);
 	if (err)
 		goto err_free_aead;
 
-	memzero_explicit(key, sizeof(key));
+	memzero_explicit(keys->key, sizeof(keys->key));
 	return keys;
 
 err_free_aead:
 	crypto_free_aead(keys->aead);
 err_free_keys:
-	memzero_explicit(key, sizeof(key));
 	kfree_sensitive(keys);
 	return ERR_PTR(err);
 }
@@ -326,8 +312,11 @@ static void cpns_epoch_keys_free_rcu(struct rcu_head *rcu)
 {
 	struct cpns_epoch_keys *keys = container_of(rcu, typeof(*keys), rcu);
 
-	/* crypto_free_aead() zeroises the transform's key schedule. */
-	crypto_free_aead(keys->aead);
+	/* crypto_free_aead() zeroises the transform's key schedule;
+	 * kfree_sensitive() the key of suite 2.
+	 */
+	if (keys->aead)
+		crypto_free_aead(keys->aead);
 	kfree_sensitive(keys);
 }
 

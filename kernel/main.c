@@ -20,9 +20,12 @@ static int __init cpns_init(void)
 	ret = cpns_record_init();
 	if (ret)
 		goto err_keys_exit;
-	ret = cpns_netns_init();
+	ret = cpns_rxq_init();
 	if (ret)
 		goto err_record_exit;
+	ret = cpns_netns_init();
+	if (ret)
+		goto err_rxq_exit;
 	ret = cpns_sock_init();
 	if (ret)
 		goto err_netns_exit;
@@ -38,6 +41,8 @@ err_sock_exit:
 	cpns_sock_exit();
 err_netns_exit:
 	cpns_netns_exit();
+err_rxq_exit:
+	cpns_rxq_exit();
 err_record_exit:
 	cpns_record_exit();
 err_keys_exit:
@@ -50,6 +55,7 @@ static void __exit cpns_exit(void)
 	cpns_genl_exit();
 	cpns_sock_exit();
 	cpns_netns_exit();
+	cpns_rxq_exit();
 	/* Wait for call_rcu() callbacks before the module text goes away. */
 	rcu_barrier();
 	/* cpns_netns_exit() destroyed the derive workqueue. */

@@ -41,8 +41,11 @@ static void __net_exit cpns_net_exit(struct net *net)
 {
 	struct cpns_net *cn = cpns_net(net);
 
-	/* The UDP sockets go first: no record may meet torn-down state. */
+	/* The UDP sockets go first: no record may meet torn-down state.
+	 * Then the records they queued for other CPUs are handled.
+	 */
 	cpns_dp_net_exit(cn);
+	cpns_rxq_flush();
 	cpns_ctl_net_exit(cn);
 	free_percpu(cn->stats);
 	mutex_destroy(&cn->lock);

@@ -135,10 +135,19 @@ static int cpns_open_skb(const struct cpns_epoch_keys *keys,
 	return err;
 }
 
-/* Steps 7 to 12 for a protected record; then 13 and 14. */
-static void cpns_receive_sealed(struct cpns_net *cn, struct sk_buff *skb,
-				const struct cpns_rec *rec,
-				const struct cpns_endpoint *from)
+/**
+ * cpns_receive_sealed() - steps 7 to 12 for a protected record, then 13, 14
+ * @cn: the namespace
+ * @skb: the record, header linear and checked (steps 1 to 6); consumed
+ * @rec: its header fields
+ * @from: the datagram's UDP source address
+ *
+ * Call under rcu_read_lock() with bottom halves disabled: from
+ * cpns_receive() in the softirq or from the worker of rxqueue.c.
+ */
+void cpns_receive_sealed(struct cpns_net *cn, struct sk_buff *skb,
+			 const struct cpns_rec *rec,
+			 const struct cpns_endpoint *from)
 {
 	struct cpns_rx_ticket t;
 	struct cpns_rx_events ev;
@@ -234,7 +243,7 @@ void cpns_receive(struct cpns_net *cn, struct sk_buff *skb,
 		goto err_drop;
 	if (rec.suite == CPNS_SUITE_NONE)
 		cpns_deliver(cn, skb, &rec, NULL);
-	else
+	else if (!cpns_rxq_defer(cn, skb, &rec))
 		cpns_receive_sealed(cn, skb, &rec, from);
 out_unlock:
 	rcu_read_unlock();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cpns: record header checks (PROTOCOL.md 2.6 steps 1-4 and 6) and record
- * seal/open (2.2): sealing on linear buffers, opening on scatterlists.
+ * seal/open (2.2): sealing on linear buffers, opening on scatterlists;
+ * AES-256-GCM through the crypto API, ChaCha20-Poly1305 in chachapoly.c.
  */
 
 #include <crypto/aead.h>
@@ -15,12 +16,12 @@
 #include "crypto.h"
 
 /*
- * One AEAD request per CPU. The transforms are synchronous (keys.c), so a
- * request lives only inside one seal or open, which runs with bottom halves
- * disabled: nothing else on the CPU can use the request meanwhile, and no
- * record pays for an allocation. cpns_record_init() sizes it for the
- * implementations the crypto API picks for the two suites; a transform
- * needing more is refused by cpns_record_req_fits().
+ * One AES-256-GCM request per CPU. The transforms are synchronous (keys.c),
+ * so a request lives only inside one seal or open, which runs with bottom
+ * halves disabled: nothing else on the CPU can use the request meanwhile,
+ * and no record pays for an allocation. cpns_record_init() sizes it for
+ * the implementation the crypto API picks; a transform needing more is
+ * refused by cpns_record_req_fits().
  */
 static void __percpu *cpns_aead_req;
 static unsigned int cpns_aead_req_size;
@@ -173,6 +174,13 @@ static int cpns_record_crypt(const struct cpns_epoch_keys *keys,
 	for (i = 0; i < sizeof(seq); i++)
 		nonce[4 + i] ^= ((u8 *)&seq)[i];
 
+	if (keys->suite == CPNS_SUITE_CHACHA20POLY1305) {
+		err = cpns_chachapoly_crypt(keys->key, nonce, sg, assoc, text,
+					    enc);
+		memzero_explicit(nonce, sizeof(nonce));
+		return err;
+	}
+
 	local_bh_disable();
 	req = this_cpu_ptr(cpns_aead_req);
 	aead_request_set_tfm(req, keys->aead);
@@ -233,7 +241,7 @@ int cpns_record_open(const struct cpns_epoch_keys *keys, const u8 *hdr,
 
 /**
  * cpns_record_req_fits() - can records be sealed with this transform?
- * @aead: a synchronous transform of suite 1 or 2
+ * @aead: a synchronous AES-256-GCM transform
  *
  * Return: whether its request fits the per-CPU request of record.c.
  */
@@ -244,30 +252,23 @@ bool cpns_record_req_fits(struct crypto_aead *aead)
 }
 
 /**
- * cpns_record_init() - allocate the per-CPU AEAD requests
+ * cpns_record_init() - allocate the per-CPU AES-256-GCM requests
  *
- * Sizes them for the implementations the crypto API picks for the two
- * suites now (allocating a transform of each). Process context.
+ * Sizes them for the implementation the crypto API picks now (allocating
+ * a transform). Process context.
  *
  * Return: 0 or a negative errno.
  */
 int cpns_record_init(void)
 {
-	static const u8 suites[] = {
-		CPNS_SUITE_AES256GCM, CPNS_SUITE_CHACHA20POLY1305,
-	};
 	struct crypto_aead *aead;
-	unsigned int i, size;
+	unsigned int size;
 
-	size = sizeof(struct aead_request);
-	for (i = 0; i < ARRAY_SIZE(suites); i++) {
-		aead = cpns_aead_alloc(suites[i]);
-		if (IS_ERR(aead))
-			return PTR_ERR(aead);
-		size = max(size, (unsigned int)sizeof(struct aead_request) +
-				 crypto_aead_reqsize(aead));
-		crypto_free_aead(aead);
-	}
+	aead = cpns_aead_alloc();
+	if (IS_ERR(aead))
+		return PTR_ERR(aead);
+	size = sizeof(struct aead_request) + crypto_aead_reqsize(aead);
+	crypto_free_aead(aead);
 	cpns_aead_req = __alloc_percpu(size, __alignof__(struct aead_request));
 	if (!cpns_aead_req)
 		return -ENOMEM;

@@ -141,6 +141,18 @@ static void cpns_keys_epoch_keys(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, keys->epoch, 1);
 		KUNIT_EXPECT_EQ(test, 0, memcmp(keys->iv, v->epochs[1].iv,
 						CPNS_NONCE_LEN));
+		KUNIT_EXPECT_EQ(test, keys->suite, suite);
+		if (suite == CPNS_SUITE_CHACHA20POLY1305) {
+			/* The library (chachapoly.c) takes key_n itself. */
+			KUNIT_EXPECT_NULL(test, keys->aead);
+			KUNIT_EXPECT_EQ(test, 0,
+					memcmp(keys->key, v->epochs[1].key,
+					       CPNS_KEY_LEN));
+			cpns_epoch_keys_free(keys);
+			continue;
+		}
+		/* key_n lives only in the transform. */
+		KUNIT_EXPECT_FALSE(test, memchr_inv(keys->key, 0, CPNS_KEY_LEN));
 		KUNIT_EXPECT_EQ(test, crypto_aead_authsize(keys->aead),
 				CPNS_TAG_LEN);
 		/* Synchronous, so records can be opened in softirq. */

@@ -18,7 +18,8 @@ work=$(mktemp -d /tmp/cpns-demo.XXXXXX)
 step() { printf '\n==== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
-modprobe -a udp_tunnel ip6_udp_tunnel veth 2>/dev/null
+# shellcheck disable=SC2046
+modprobe -a $(modinfo -F depends "$ko" | tr , ' ') veth 2>/dev/null
 insmod "$ko" || exit 1
 ip netns add server
 ip netns add gw

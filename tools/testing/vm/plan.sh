@@ -25,9 +25,12 @@ tap_case() { # FILE N STATUS DESCRIPTION
 	if [ "$3" = 0 ]; then echo "ok $2 - $4"; else echo "not ok $2 - $4"; fi >>"$1"
 }
 
-if [ "$flavour" = stock ]; then
-	modprobe -a udp_tunnel ip6_udp_tunnel veth 2>/dev/null
-fi
+# What cpns.ko links against (udp_tunnel, and the ChaCha20 and Poly1305
+# library of the CPU: modules on a distribution kernel, built in on the
+# debug one), so that the tests can insmod it.
+# shellcheck disable=SC2046
+modprobe -a $(modinfo -F depends "$build/mod/kernel/cpns.ko" | tr , ' ') \
+	veth 2>/dev/null
 
 if [ "$flavour" = debug ]; then
 	mount -t debugfs debugfs /sys/kernel/debug
