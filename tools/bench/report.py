@@ -126,19 +126,25 @@ def auth_report(a):
               % (s['gateways'], s['per_s'], per, sys_, s['completed'], s['seconds'],
                  s['failed'], s['retransmissions'], s['latency_ms'], s['latency_max_ms']))
         print('\nConfiguration: %s.' % s.get('config', ''))
-    if c1 and s and s['per_s']:
-        crypto = (c1['per_s'] + c1b['per_s']) / 2 if c1b else c1['per_s']
-        ratio = s['per_s'] / crypto
-        over = crypto / s['per_s'] - 1
-        print('\n- server path / crypto only%s: %.2f; the server adds %.0f %% to the '
-              'crypto (target <= 50 %%): %s'
-              % (' (mean of before and after)' if c1b else '', ratio, 100 * over,
-                 'met' if over <= 0.5 else 'NOT met'))
+    # The target (the server adds at most 50 % to the crypto) is checked on
+    # cpnsd's own CPU time per authentication against the responder's
+    # crypto: the rates below compare the server run, which has both vCPUs
+    # and the gateways' work on them, with crypto-only runs that have one
+    # vCPU per process, and say little about the server alone.
     if c2 and s and s['completed']:
         per = s['server_cpu_seconds'] / s['completed'] * 1e6
-        print('- cpnsd CPU per authentication / responder crypto (two-process figure): '
-              '%.1f x, %.0f %% beyond the crypto' % (per / c2['responder_us'],
-                                                    100 * (per / c2['responder_us'] - 1)))
+        over = per / c2['responder_us'] - 1
+        print('\n- cpnsd CPU per authentication / responder crypto (two-process figure): '
+              '%.1f x: the server adds %.0f %% to its crypto (target <= 50 %%): %s'
+              % (per / c2['responder_us'], 100 * over, 'met' if over <= 0.5 else 'NOT met'))
+    if c1 and s and s['per_s']:
+        crypto = (c1['per_s'] + c1b['per_s']) / 2 if c1b else c1['per_s']
+        print('- authentications/s / crypto-only handshakes/s in one process%s: %.2f '
+              '(the server run has two vCPUs, this reference one)'
+              % (' (mean of before and after)' if c1b else '', s['per_s'] / crypto))
+    if c2 and s and s['per_s']:
+        print('- authentications/s / crypto-only handshakes/s of two processes at once '
+              '(both vCPUs): %.2f' % (s['per_s'] / (2 * c2['per_s'])))
 
 
 if __name__ == '__main__':
