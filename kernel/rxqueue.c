@@ -68,23 +68,23 @@ static void cpns_rxq_work(struct work_struct *work)
 	struct sk_buff *skb;
 	unsigned int n;
 
+	/* What is queued now, and no more: a record queued meanwhile queues
+	 * the work again, so that one run ends and cpns_rxq_flush() does not
+	 * wait on a stream of records of other namespaces.
+	 */
 	__skb_queue_head_init(&batch);
-	for (;;) {
-		spin_lock_bh(&q->skbs.lock);
-		skb_queue_splice_tail_init(&q->skbs, &batch);
-		spin_unlock_bh(&q->skbs.lock);
-		if (skb_queue_empty(&batch))
-			return;
-		while (!skb_queue_empty(&batch)) {
-			local_bh_disable();
-			rcu_read_lock();
-			for (n = 0; n < CPNS_RXQ_BATCH &&
-				    (skb = __skb_dequeue(&batch)); n++)
-				cpns_rxq_open(skb);
-			rcu_read_unlock();
-			local_bh_enable();
-			cond_resched();
-		}
+	spin_lock_bh(&q->skbs.lock);
+	skb_queue_splice_tail_init(&q->skbs, &batch);
+	spin_unlock_bh(&q->skbs.lock);
+	while (!skb_queue_empty(&batch)) {
+		local_bh_disable();
+		rcu_read_lock();
+		for (n = 0; n < CPNS_RXQ_BATCH && (skb = __skb_dequeue(&batch));
+		     n++)
+			cpns_rxq_open(skb);
+		rcu_read_unlock();
+		local_bh_enable();
+		cond_resched();
 	}
 }
 
