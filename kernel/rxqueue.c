@@ -30,6 +30,8 @@
 #define CPNS_RXQ_MAX		256
 /* Records a worker opens with bottom halves disabled at a stretch. */
 #define CPNS_RXQ_BATCH		16
+/* Records a run of a worker opens at most (then it ends, see below). */
+#define CPNS_RXQ_RUN		(4 * CPNS_RXQ_MAX)
 
 /**
  * struct cpns_rxq - the records queued for the worker of one CPU
@@ -64,27 +66,34 @@ static void cpns_rxq_open(struct sk_buff *skb)
 static void cpns_rxq_work(struct work_struct *work)
 {
 	struct cpns_rxq *q = container_of(work, struct cpns_rxq, work);
+	unsigned int n, done = 0;
 	struct sk_buff_head batch;
 	struct sk_buff *skb;
-	unsigned int n;
 
-	/* What is queued now, and no more: a record queued meanwhile queues
-	 * the work again, so that one run ends and cpns_rxq_flush() does not
-	 * wait on a stream of records of other namespaces.
-	 */
 	__skb_queue_head_init(&batch);
-	spin_lock_bh(&q->skbs.lock);
-	skb_queue_splice_tail_init(&q->skbs, &batch);
-	spin_unlock_bh(&q->skbs.lock);
-	while (!skb_queue_empty(&batch)) {
-		local_bh_disable();
-		rcu_read_lock();
-		for (n = 0; n < CPNS_RXQ_BATCH && (skb = __skb_dequeue(&batch));
-		     n++)
-			cpns_rxq_open(skb);
-		rcu_read_unlock();
-		local_bh_enable();
-		cond_resched();
+	/* Until the queue is empty, taking what arrives meanwhile (cheaper
+	 * than a run per batch), but for a bounded number of records: what
+	 * was queued during the run has queued the work again, and
+	 * cpns_rxq_flush() must not wait on a stream of records of other
+	 * namespaces.
+	 */
+	while (done < CPNS_RXQ_RUN) {
+		spin_lock_bh(&q->skbs.lock);
+		skb_queue_splice_tail_init(&q->skbs, &batch);
+		spin_unlock_bh(&q->skbs.lock);
+		if (skb_queue_empty(&batch))
+			return;
+		while (!skb_queue_empty(&batch)) {
+			local_bh_disable();
+			rcu_read_lock();
+			for (n = 0; n < CPNS_RXQ_BATCH &&
+				    (skb = __skb_dequeue(&batch)); n++)
+				cpns_rxq_open(skb);
+			rcu_read_unlock();
+			local_bh_enable();
+			done += n;
+			cond_resched();
+		}
 	}
 }
 
