@@ -10,7 +10,7 @@
  * record path it cost about twice the time of the library for the same
  * bytes. lib/crypto/chacha20poly1305.c cannot be used as it is: it takes a
  * 64-bit nonce, and a record's 96-bit nonce (iv XOR seq) has no zero
- * prefix. The construction is checked against RFC 8439 appendix A.5 and
+ * prefix. The construction is checked against RFC 8439 section 2.8.2 and
  * PROTOCOL.md's record vectors (KUnit).
  */
 
@@ -18,7 +18,6 @@
 #include <crypto/chacha.h>
 #include <crypto/poly1305.h>
 #include <crypto/scatterwalk.h>
-#include <linux/highmem.h>
 #include <linux/scatterlist.h>
 #include <linux/string.h>
 #include <asm/unaligned.h>

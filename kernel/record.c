@@ -177,25 +177,25 @@ static int cpns_record_crypt(const struct cpns_epoch_keys *keys,
 	if (keys->suite == CPNS_SUITE_CHACHA20POLY1305) {
 		err = cpns_chachapoly_crypt(keys->key, nonce, sg, assoc, text,
 					    enc);
-		memzero_explicit(nonce, sizeof(nonce));
-		return err;
-	}
-
-	local_bh_disable();
-	req = this_cpu_ptr(cpns_aead_req);
-	aead_request_set_tfm(req, keys->aead);
-	aead_request_set_callback(req, 0, NULL, NULL);
-	aead_request_set_ad(req, assoc);
-	if (enc) {
-		aead_request_set_crypt(req, sg, sg, text, nonce);
-		err = crypto_aead_encrypt(req);
 	} else {
-		aead_request_set_crypt(req, sg, sg, text + CPNS_TAG_LEN, nonce);
-		err = crypto_aead_decrypt(req);
+		local_bh_disable();
+		req = this_cpu_ptr(cpns_aead_req);
+		aead_request_set_tfm(req, keys->aead);
+		aead_request_set_callback(req, 0, NULL, NULL);
+		aead_request_set_ad(req, assoc);
+		if (enc) {
+			aead_request_set_crypt(req, sg, sg, text, nonce);
+			err = crypto_aead_encrypt(req);
+		} else {
+			aead_request_set_crypt(req, sg, sg,
+					       text + CPNS_TAG_LEN, nonce);
+			err = crypto_aead_decrypt(req);
+		}
+		/* The request holds a copy of the nonce and GHASH state. */
+		memzero_explicit(req, cpns_aead_req_size);
+		local_bh_enable();
 	}
-	/* The request holds the nonce's copy and the transform's state. */
-	memzero_explicit(req, cpns_aead_req_size);
-	local_bh_enable();
+	memzero_explicit(nonce, sizeof(nonce));
 	return err;
 }
 

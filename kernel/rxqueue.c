@@ -14,7 +14,9 @@
  * With one CPU online, or when the chosen CPU's queue is full (its worker
  * does not keep up), the softirq opens the record itself: nothing is
  * dropped for lack of room here, and a full queue slows the receiving CPU
- * down to the pace of the workers.
+ * down to the pace of the workers. Such a record overtakes the queued ones
+ * of its session; the replay window (2.7) accepts reordered records, and
+ * datagrams carry no order anyway.
  */
 #include <linux/cpumask.h>
 #include <linux/jhash.h>
