@@ -257,7 +257,7 @@ struct ab_stats {
 	uint64_t done, failed, timeouts, rtx, lat_ns, lat_max_ns;
 };
 
-static void ab_send(int hfd, const struct ab_gw *g,
+static void ab_send(const struct cpns_hsock *hs, const struct ab_gw *g,
 		    const struct cpns_hs_actions *act)
 {
 	struct cpns_hsock_tx tx = {
@@ -268,10 +268,11 @@ static void ab_send(int hfd, const struct ab_gw *g,
 
 	/* the client installs nothing: only suite 0 messages leave */
 	if (act->send_valid && act->send.prot == CPNS_PROT_SUITE0)
-		cpns_hsock_send(hfd, &tx, act->send.msg, act->send.len);
+		cpns_hsock_send(hs, &tx, act->send.msg, act->send.len);
 }
 
-static void ab_start(int hfd, struct ab_gw *g, uint64_t now_ns)
+static void ab_start(const struct cpns_hsock *hs, struct ab_gw *g,
+		     uint64_t now_ns)
 {
 	struct cpns_hs_init_cfg cfg;
 	struct cpns_hs_actions act;
@@ -283,14 +284,14 @@ static void ab_start(int hfd, struct ab_gw *g, uint64_t now_ns)
 	cpns_wipe(cfg.k, sizeof(cfg.k));
 	g->started = now_ns;
 	if (g->hs) {
-		ab_send(hfd, g, &act);
+		ab_send(hs, g, &act);
 		g->deadline = act.deadline_ms;
 	}
 	cpns_hs_actions_wipe(&act);
 }
 
 /* The exchange of @g moved on with verdict @v and actions @act. */
-static void ab_step(int hfd, struct ab_gw *g, int v,
+static void ab_step(const struct cpns_hsock *hs, struct ab_gw *g, int v,
 		    struct cpns_hs_actions *act, uint64_t now_ns, bool more,
 		    struct ab_stats *st)
 {
@@ -309,11 +310,11 @@ static void ab_step(int hfd, struct ab_gw *g, int v,
 		cpns_hs_init_free(g->hs);
 		g->hs = NULL;
 		if (more)
-			ab_start(hfd, g, now_ns);
+			ab_start(hs, g, now_ns);
 		return;
 	}
 	if (act->send_valid)
-		ab_send(hfd, g, act);
+		ab_send(hs, g, act);
 	if (act->deadline_ms)
 		g->deadline = act->deadline_ms;
 }
@@ -322,14 +323,15 @@ static void ab_step(int hfd, struct ab_gw *g, int v,
  * Runs the exchanges until @end (ns); each gateway starts a new one when
  * its last ended, except in a warm-up (@warm: one each, then return).
  */
-static void ab_loop(int hfd, uint64_t end, bool warm, struct ab_stats *st)
+static void ab_loop(const struct cpns_hsock *hs, uint64_t end, bool warm,
+		    struct ab_stats *st)
 {
 	uint8_t buf[CPNS_MSG_MAX_LEN];
 	uint64_t now;
 	size_t i, n = ab_n;
 
 	while ((now = ab_ns()) < end) {
-		struct pollfd pfd = { .fd = hfd, .events = POLLIN };
+		struct pollfd pfd = { .fd = hs->fd, .events = POLLIN };
 		uint64_t next = end / 1000000;
 		struct cpns_hsock_rx rx;
 		struct cpns_hs_actions act;
@@ -345,7 +347,7 @@ static void ab_loop(int hfd, uint64_t end, bool warm, struct ab_stats *st)
 
 			if (!g->hs) {
 				if (!warm)
-					ab_start(hfd, g, now);
+					ab_start(hs, g, now);
 				continue;
 			}
 			if (g->deadline <= now / 1000000) {
@@ -353,7 +355,7 @@ static void ab_loop(int hfd, uint64_t end, bool warm, struct ab_stats *st)
 				v = cpns_hs_init_timer(g->hs, now / 1000000,
 						       &act);
 				st->rtx += v == CPNS_HS_CONTINUE;
-				ab_step(hfd, g, v, &act, now, !warm, st);
+				ab_step(hs, g, v, &act, now, !warm, st);
 				cpns_hs_actions_wipe(&act);
 			}
 			if (g->hs && g->deadline < next)
@@ -362,7 +364,7 @@ static void ab_loop(int hfd, uint64_t end, bool warm, struct ab_stats *st)
 		if (poll(&pfd, 1, next > now / 1000000 ?
 				  (int)(next - now / 1000000) : 0) <= 0)
 			continue;
-		while ((len = cpns_hsock_recv(hfd, buf, sizeof(buf), &rx)) > 0) {
+		while ((len = cpns_hsock_recv(hs, buf, sizeof(buf), &rx)) > 0) {
 			struct ab_gw *g = NULL;
 
 			for (i = 0; i < n; i++)
@@ -386,7 +388,7 @@ static void ab_loop(int hfd, uint64_t end, bool warm, struct ab_stats *st)
 			v = cpns_hs_init_recv(g->hs, buf, (size_t)len, &meta,
 					      &act);
 			if (v != CPNS_HS_DROP)
-				ab_step(hfd, g, v, &act, now,
+				ab_step(hs, g, v, &act, now,
 					!warm && now < end, st);
 			cpns_hs_actions_wipe(&act);
 		}
@@ -425,7 +427,7 @@ static int ab_run(const char *netns, int pid, double secs, char **dirs,
 	struct cpns_nl *nl;
 	uint64_t start;
 	double cpu0, wall, srv0 = -1, srv1 = -1, sys0 = 0, sys1 = 0;
-	int hfd;
+	struct cpns_hsock hs;
 	size_t i;
 
 	if (!n || n > AB_MAX_GWS)
@@ -444,7 +446,7 @@ static int ab_run(const char *netns, int pid, double secs, char **dirs,
 	if (cpns_node_peer_set(nl, ab_server, (const struct sockaddr *)&ep,
 			       false, true, &err) < 0)
 		goto fail;
-	if (cpns_hsock_open(NULL, &hfd, &err) < 0)
+	if (cpns_hsock_open(NULL, &hs, &err) < 0)
 		goto fail;
 
 	/*
@@ -453,8 +455,8 @@ static int ab_run(const char *netns, int pid, double secs, char **dirs,
 	 * crypto modules (seconds under TCG), which is not what is measured.
 	 */
 	for (i = 0; i < n; i++)
-		ab_start(hfd, &ab_gws[i], ab_ns());
-	ab_loop(hfd, ab_ns() + 60 * 1000000000ull, true, &warm);
+		ab_start(&hs, &ab_gws[i], ab_ns());
+	ab_loop(&hs, ab_ns() + 60 * 1000000000ull, true, &warm);
 	if (warm.done < n) {
 		fprintf(stderr, "auth_bench: warm-up: %" PRIu64 " of %zu gateways authenticated\n",
 			warm.done, n);
@@ -465,8 +467,8 @@ static int ab_run(const char *netns, int pid, double secs, char **dirs,
 	cpu0 = ab_cpu_s();
 	start = ab_ns();
 	for (i = 0; i < n; i++)
-		ab_start(hfd, &ab_gws[i], start);
-	ab_loop(hfd, start + (uint64_t)(secs * 1e9), false, &st);
+		ab_start(&hs, &ab_gws[i], start);
+	ab_loop(&hs, start + (uint64_t)(secs * 1e9), false, &st);
 	if (pid)
 		srv1 = ab_proc_cpu(pid, &sys1);
 	wall = (ab_ns() - start) / 1e9;
@@ -485,7 +487,7 @@ static int ab_run(const char *netns, int pid, double secs, char **dirs,
 	for (i = 0; i < n; i++)
 		cpns_hs_init_free(ab_gws[i].hs);
 	cpns_wipe(ab_gws, sizeof(ab_gws));
-	close(hfd);
+	close(hs.fd);
 	cpns_nl_close(nl);
 	return 0;
 fail:

@@ -262,7 +262,8 @@ int cpnsctl_do_enroll(struct cpnsctl *c, int argc, char **argv)
 	size_t out_len, pw_len;
 	uint64_t deadline, interval;
 	unsigned int sent = 0;
-	int status, hfd = -1, r;
+	struct cpns_hsock hs = { .fd = -1 };
+	int status, r;
 
 	if (argc == 1 && !strcmp(argv[0], "help")) {
 		fputs(cpnsctl_enroll_usage, stdout);
@@ -284,7 +285,7 @@ int cpnsctl_do_enroll(struct cpnsctl *c, int argc, char **argv)
 	status = CPNSCTL_EXIT_KERNEL;
 	if (cpnsctl_enroll_local(nl, &a) < 0 ||
 	    cpns_node_id_add(nl, a.local, &err) < 0 ||
-	    cpns_hsock_open(a.local, &hfd, &err) < 0) {
+	    cpns_hsock_open(a.local, &hs, &err) < 0) {
 		fprintf(stderr, "%s: enroll: %s\n", cpnsctl_prog, err.msg);
 		goto out_wipe;
 	}
@@ -308,7 +309,7 @@ int cpnsctl_do_enroll(struct cpnsctl *c, int argc, char **argv)
 	interval = CPNS_HS_RTX_FIRST_MS;
 	deadline = 0;
 	for (;;) {
-		struct pollfd pfd = { .fd = hfd, .events = POLLIN };
+		struct pollfd pfd = { .fd = hs.fd, .events = POLLIN };
 		struct cpns_hsock_rx rx;
 		uint64_t now = cpns_node_now_ms();
 		ssize_t n;
@@ -322,7 +323,7 @@ int cpnsctl_do_enroll(struct cpnsctl *c, int argc, char **argv)
 				goto out_wipe;
 			}
 			out = cpns_proca_gw_last(gw, &out_len);
-			r = out ? cpns_hsock_send(hfd, &tx, out, out_len) : 0;
+			r = out ? cpns_hsock_send(&hs, &tx, out, out_len) : 0;
 			if (r < 0 && r != -EAGAIN) {
 				fprintf(stderr, "%s: enroll: send: %s\n",
 					cpnsctl_prog, strerror(-r));
@@ -338,7 +339,7 @@ int cpnsctl_do_enroll(struct cpnsctl *c, int argc, char **argv)
 		r = poll(&pfd, 1, (int)(deadline - now));
 		if (r <= 0)
 			continue;
-		n = cpns_hsock_recv(hfd, buf, sizeof(buf), &rx);
+		n = cpns_hsock_recv(&hs, buf, sizeof(buf), &rx);
 		if (n <= 0 || rx.info.suite ||
 		    memcmp(rx.src, a.server, CPNS_ID_LEN))
 			continue;
@@ -353,7 +354,7 @@ int cpnsctl_do_enroll(struct cpnsctl *c, int argc, char **argv)
 		if (r == CPNS_PROCA_IGNORE)
 			continue;
 		if (out && out_len && r != CPNS_PROCA_SEND)
-			cpns_hsock_send(hfd, &tx, out, out_len);
+			cpns_hsock_send(&hs, &tx, out, out_len);
 		if (r == CPNS_PROCA_SEND) {
 			/* a new message: its own retransmission schedule */
 			sent = 0;
@@ -404,7 +405,7 @@ out_wipe:
 		cpns_proca_gw_wipe(gw);
 		free(gw);
 	}
-	if (hfd >= 0)
-		close(hfd);
+	if (hs.fd >= 0)
+		close(hs.fd);
 	return status;
 }

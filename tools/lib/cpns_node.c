@@ -39,7 +39,8 @@ uint64_t cpns_node_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int cpns_hsock_open(const uint8_t *id, int *fdp, struct cpns_err *err)
+int cpns_hsock_open(const uint8_t *id, struct cpns_hsock *hs,
+		    struct cpns_err *err)
 {
 	struct sockaddr_cpns sa = { 0 };
 	int family, fd, one = 1;
@@ -69,15 +70,16 @@ int cpns_hsock_open(const uint8_t *id, int *fdp, struct cpns_err *err)
 				     " (another handshake service runs for this ID)" : "");
 		goto err_close;
 	}
-	*fdp = fd;
+	hs->fd = fd;
+	hs->family = family;
 	return 0;
 err_close:
 	close(fd);
 	return err ? err->code : -EIO;
 }
 
-int cpns_hsock_send(int fd, const struct cpns_hsock_tx *tx, const void *msg,
-		    size_t len)
+int cpns_hsock_send(const struct cpns_hsock *hs,
+		    const struct cpns_hsock_tx *tx, const void *msg, size_t len)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int)) +
@@ -90,17 +92,10 @@ int cpns_hsock_send(int fd, const struct cpns_hsock_tx *tx, const void *msg,
 	struct msghdr mh = { 0 };
 	struct cmsghdr *cm;
 	size_t clen = 0;
-	socklen_t flen = sizeof(int);
-	int family, one = 1;
+	int one = 1;
 
-	/*
-	 * The socket knows its family: no sysfs read per datagram (a server
-	 * sends two per handshake).
-	 */
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &flen) < 0)
-		return -errno;
 	memset(&u, 0, sizeof(u));
-	sa.scpns_family = (__kernel_sa_family_t)family;
+	sa.scpns_family = (__kernel_sa_family_t)hs->family;
 	sa.scpns_port = CPNS_PORT_HANDSHAKE;
 	memcpy(sa.scpns_id, tx->dst, CPNS_ID_LEN);
 	mh.msg_name = &sa;
@@ -143,12 +138,12 @@ int cpns_hsock_send(int fd, const struct cpns_hsock_tx *tx, const void *msg,
 	mh.msg_controllen = clen;
 	if (!clen)
 		mh.msg_control = NULL;
-	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+	if (sendmsg(hs->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		return -errno;
 	return 0;
 }
 
-ssize_t cpns_hsock_recv(int fd, uint8_t *buf, size_t cap,
+ssize_t cpns_hsock_recv(const struct cpns_hsock *hs, uint8_t *buf, size_t cap,
 			struct cpns_hsock_rx *rx)
 {
 	union {
@@ -166,7 +161,7 @@ ssize_t cpns_hsock_recv(int fd, uint8_t *buf, size_t cap,
 	ssize_t n;
 
 	memset(rx, 0, sizeof(*rx));
-	n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	n = recvmsg(hs->fd, &mh, MSG_DONTWAIT);
 	if (n < 0)
 		return -errno;
 	if (mh.msg_flags & MSG_TRUNC)
@@ -362,7 +357,7 @@ int cpns_node_gens(struct cpns_nl *nl, const uint8_t local[CPNS_ID_LEN],
 struct cpns_procb {
 	struct cpns_nl *nl;
 	struct cpns_hs_init *hs;
-	int fd;
+	struct cpns_hsock sock;
 	int state;
 	int failure;
 	uint8_t local[CPNS_ID_LEN];
@@ -425,7 +420,8 @@ static void cpns_procb_act(struct cpns_procb *pb, int v,
 		};
 
 		/* suite 0 to S goes to the uplink address of the table */
-		r = cpns_hsock_send(pb->fd, &tx, act->send.msg, act->send.len);
+		r = cpns_hsock_send(&pb->sock, &tx, act->send.msg,
+				    act->send.len);
 		/* A full buffer is a lost datagram: retransmission covers
 		 * it. Anything else means S cannot be reached from here;
 		 * a repeat of the Ack (after the install) may fail freely.
@@ -490,12 +486,12 @@ int cpns_procb_start(struct cpns_nl *nl, const struct cpns_procb_cfg *cfg,
 	if (!pb)
 		return cpns_err_set(err, -ENOMEM, "out of memory");
 	pb->nl = nl;
-	pb->fd = -1;
+	pb->sock.fd = -1;
 	pb->state = CPNS_PROCB_RUNNING;
 	memcpy(pb->local, cfg->local, CPNS_ID_LEN);
 	memcpy(pb->server, cfg->server, CPNS_ID_LEN);
 	pb->kid = cfg->kid;
-	r = cpns_hsock_open(cfg->local, &pb->fd, err);
+	r = cpns_hsock_open(cfg->local, &pb->sock, err);
 	if (r < 0)
 		goto err_free;
 
@@ -524,7 +520,7 @@ int cpns_procb_start(struct cpns_nl *nl, const struct cpns_procb_cfg *cfg,
 	return 0;
 
 err_close:
-	close(pb->fd);
+	close(pb->sock.fd);
 err_free:
 	free(pb);
 	return err->code ? err->code : -EIO;
@@ -532,7 +528,7 @@ err_free:
 
 int cpns_procb_fd(const struct cpns_procb *pb)
 {
-	return pb->fd;
+	return pb->sock.fd;
 }
 
 uint64_t cpns_procb_deadline(const struct cpns_procb *pb)
@@ -552,7 +548,7 @@ int cpns_procb_input(struct cpns_procb *pb)
 
 	while (pb->state == CPNS_PROCB_RUNNING ||
 	       pb->state == CPNS_PROCB_INSTALLED) {
-		n = cpns_hsock_recv(pb->fd, buf, sizeof(buf), &rx);
+		n = cpns_hsock_recv(&pb->sock, buf, sizeof(buf), &rx);
 		/* an oversized message is dropped; any other error ends the
 		 * read (EAGAIN: the queue is empty)
 		 */
@@ -620,8 +616,8 @@ void cpns_procb_free(struct cpns_procb *pb)
 	if (!pb)
 		return;
 	cpns_hs_init_free(pb->hs);
-	if (pb->fd >= 0)
-		close(pb->fd);
+	if (pb->sock.fd >= 0)
+		close(pb->sock.fd);
 	free(pb);
 }
 

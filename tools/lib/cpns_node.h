@@ -27,11 +27,23 @@ int cpns_node_family(void);
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t cpns_node_now_ms(void);
 
+/**
+ * struct cpns_hsock - an open handshake socket
+ * @fd: the socket, to poll and to close
+ * @family: its address family, the module's AF number when it was opened
+ *	(every address sent to carries it; no query per datagram)
+ */
+struct cpns_hsock {
+	int fd;
+	int family;
+};
+
 /*
  * Opens the handshake socket (CPNS_HANDSHAKE, CPNS_RECVINFO, non-blocking)
  * bound to port 1 of @id, or of every local ID when @id is NULL.
  */
-int cpns_hsock_open(const uint8_t *id, int *fdp, struct cpns_err *err);
+int cpns_hsock_open(const uint8_t *id, struct cpns_hsock *hs,
+		    struct cpns_err *err);
 
 /**
  * struct cpns_hsock_tx - one handshake message to send
@@ -53,8 +65,8 @@ struct cpns_hsock_tx {
 	socklen_t endpoint_len;
 };
 
-int cpns_hsock_send(int fd, const struct cpns_hsock_tx *tx, const void *msg,
-		    size_t len);
+int cpns_hsock_send(const struct cpns_hsock *hs,
+		    const struct cpns_hsock_tx *tx, const void *msg, size_t len);
 
 /**
  * struct cpns_hsock_rx - metadata of a received handshake message
@@ -69,7 +81,7 @@ struct cpns_hsock_rx {
 };
 
 /* One message into @buf; -EAGAIN when none is queued. Returns its length. */
-ssize_t cpns_hsock_recv(int fd, uint8_t *buf, size_t cap,
+ssize_t cpns_hsock_recv(const struct cpns_hsock *hs, uint8_t *buf, size_t cap,
 			struct cpns_hsock_rx *rx);
 
 /* ---- netlink helpers -------------------------------------------------- */

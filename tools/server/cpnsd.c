@@ -184,7 +184,8 @@ struct cpnsd {
 	struct cpnsd_opts o;
 	struct cpns_reg *reg;
 	struct cpns_nl *nl;
-	int hfd, sfd;
+	struct cpns_hsock sock;
+	int sfd;
 	struct cpns_proca_srv_cfg pa_cfg;
 	struct cpns_hs_resp *hs;
 	struct cpns_hs_limiter limiter;
@@ -347,7 +348,7 @@ static void cpnsd_send(struct cpnsd *d, const uint8_t *peer,
 			(const struct sockaddr *)d->cur_addr : NULL,
 		.endpoint_len = d->cur_addr_len,
 	};
-	int r = cpns_hsock_send(d->hfd, &tx, msg, len);
+	int r = cpns_hsock_send(&d->sock, &tx, msg, len);
 
 	if (r < 0)
 		syslog(LOG_WARNING, "send %s: %s", cpns_msg_type_name(msg[0]),
@@ -633,7 +634,7 @@ static void cpnsd_handle(struct cpnsd *d)
 	ssize_t n;
 
 	for (;;) {
-		n = cpns_hsock_recv(d->hfd, buf, sizeof(buf), &rx);
+		n = cpns_hsock_recv(&d->sock, buf, sizeof(buf), &rx);
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			return;
 		if (n == -EMSGSIZE || n == -EINTR)
@@ -746,7 +747,7 @@ static int cpnsd_run(struct cpnsd *d)
 		syslog(LOG_ERR, "netlink: %s", err.msg);
 		goto out_nl;
 	}
-	if (cpns_hsock_open(d->o.id, &d->hfd, &err) < 0) {
+	if (cpns_hsock_open(d->o.id, &d->sock, &err) < 0) {
 		syslog(LOG_ERR, "%s", err.msg);
 		goto out_nl;
 	}
@@ -785,7 +786,7 @@ static int cpnsd_run(struct cpnsd *d)
 		       d->o.m1_rate, CPNSD_M1_RATE);
 	while (!stop) {
 		struct pollfd pfd[2] = {
-			{ .fd = d->hfd, .events = POLLIN },
+			{ .fd = d->sock.fd, .events = POLLIN },
 			{ .fd = d->sfd, .events = POLLIN },
 		};
 		uint64_t now = cpns_node_now_ms(), dl, wait;
@@ -828,7 +829,7 @@ static int cpnsd_run(struct cpnsd *d)
 out_hs:
 	cpns_hs_resp_free(d->hs);
 out_sock:
-	close(d->hfd);
+	close(d->sock.fd);
 out_nl:
 	cpns_nl_close(d->nl);
 	for (unsigned int i = 0; i < CPNSD_MAX_PROCA; i++)
@@ -1086,7 +1087,7 @@ int main(int argc, char **argv)
 
 	d.o.log2n = 15;
 	d.o.m1_rate = CPNSD_M1_RATE;
-	d.hfd = d.sfd = -1;
+	d.sock.fd = d.sfd = -1;
 	while ((c = getopt_long(argc, argv, "+i:s:r:k:P:n:eh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
