@@ -681,6 +681,46 @@ static int cpns_get_pair_key(struct genl_info *info, struct cpns_pair_key *key)
 	return 0;
 }
 
+/*
+ * SESSION_NEW with an address: the peer entry of the pair is set in the
+ * same request (address learning at S, PROTOCOL.md 2.1), so that a
+ * responder installs a generation and the address its records go to in
+ * one step. A missing entry is created before the install and removed
+ * again if the install fails; an existing one is updated only after the
+ * install succeeded, which cannot fail. On error nothing has changed.
+ */
+static int cpns_session_new_addr(struct cpns_net *cn,
+				 struct cpns_gen_conf *conf,
+				 const struct cpns_dest_conf *peer, u64 now,
+				 struct genl_info *info)
+{
+	const u8 *id = conf->key.peer;
+	struct cpns_dest *d;
+	int err;
+
+	lockdep_assert_held(&cn->lock);
+	if (cpns_local_id_is_local(cn, id)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[CPNS_A_PEER_ID],
+				    "the peer is a local ID");
+		return -EINVAL;
+	}
+	d = cpns_dest_find(&cn->ctl.peers, id);
+	if (!d) {
+		err = cpns_peer_set(cn, id, peer, false, info->extack);
+		if (err)
+			return err;
+	}
+	err = cpns_session_new(cn, conf, now, info->extack);
+	if (err) {
+		if (!d)
+			cpns_peer_del(cn, id, NULL);
+		return err;
+	}
+	if (d)
+		cpns_peer_set(cn, id, peer, cn->ctl.uplink == d, NULL);
+	return 0;
+}
+
 static int cpns_nl_session_new(struct sk_buff *skb, struct genl_info *info)
 {
 	static const int required[] = {
@@ -690,6 +730,8 @@ static int cpns_nl_session_new(struct sk_buff *skb, struct genl_info *info)
 	struct cpns_net *cn = cpns_info_net(info);
 	struct nlattr *txs = info->attrs[CPNS_A_TX_SECRET];
 	struct nlattr *rxs = info->attrs[CPNS_A_RX_SECRET];
+	bool has_addr = info->attrs[CPNS_A_ADDR4] || info->attrs[CPNS_A_ADDR6];
+	struct cpns_dest_conf peer = {};
 	struct cpns_gen_conf conf;
 	int i, err;
 
@@ -703,6 +745,13 @@ static int cpns_nl_session_new(struct sk_buff *skb, struct genl_info *info)
 			goto out_wipe_msg;
 		}
 	}
+	if (has_addr) {
+		err = cpns_get_endpoint(info, &peer.addr);
+		if (err)
+			goto out_wipe_msg;
+		if (info->attrs[CPNS_A_LEARN])
+			peer.learn = nla_get_u8(info->attrs[CPNS_A_LEARN]);
+	}
 	conf.generation = nla_get_u8(info->attrs[CPNS_A_GENERATION]);
 	conf.suite = nla_get_u8(info->attrs[CPNS_A_SUITE]);
 	conf.role = nla_get_u8(info->attrs[CPNS_A_ROLE]);
@@ -711,7 +760,10 @@ static int cpns_nl_session_new(struct sk_buff *skb, struct genl_info *info)
 	memcpy(conf.rx_secret, nla_data(rxs), CPNS_SECRET_LEN);
 
 	mutex_lock(&cn->lock);
-	err = cpns_session_new(cn, &conf, cpns_now(), info->extack);
+	if (has_addr)
+		err = cpns_session_new_addr(cn, &conf, &peer, cpns_now(), info);
+	else
+		err = cpns_session_new(cn, &conf, cpns_now(), info->extack);
 	mutex_unlock(&cn->lock);
 	memzero_explicit(&conf, sizeof(conf));
 

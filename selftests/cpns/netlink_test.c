@@ -325,6 +325,92 @@ TEST_F(nl, peers)
 	EXPECT_EQ(NPEERS, count_dump(self, CPNS_CMD_PEER_GET));
 }
 
+/* SESSION_NEW with an address of the peer (address learning at S). */
+static int session_new_at(FIXTURE_DATA(nl) *self, const uint8_t *local,
+			  const uint8_t *peer, int gen, int suite,
+			  const char *addr4, int learn)
+{
+	struct nl_msg *m = cpns_nlt_msg(self->fam, CPNS_CMD_SESSION_NEW, 0);
+
+	nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, local);
+	nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, peer);
+	nla_put_u8(m, CPNS_A_GENERATION, gen);
+	nla_put_u8(m, CPNS_A_SUITE, suite);
+	nla_put_u8(m, CPNS_A_ROLE, CPNS_ROLE_RESPONDER);
+	nla_put_u8(m, CPNS_A_TX_MODE, CPNS_TX_ON_CONFIRM);
+	put_secrets(m, CPNS_SECRET_LEN);
+	nla_put_u32(m, CPNS_A_ADDR4, inet_addr(addr4));
+	nla_put_u16(m, CPNS_A_PORT, 7872);
+	if (learn >= 0)
+		nla_put_u8(m, CPNS_A_LEARN, learn);
+	return cpns_nlt_xfer(self->sk, m, &self->x);
+}
+
+TEST_F(nl, session_with_address)
+{
+	struct peer_seen seen = {};
+	uint8_t other[CPNS_ID_LEN], nowhere[CPNS_ID_LEN];
+	int suite = variant->suite;
+
+	mkid(other, 3);
+	mkid(nowhere, 9);
+	ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+
+	/* No peer entry yet: the install creates it. */
+	ASSERT_EQ(0, session_new_at(self, self->local, self->peer, 1, suite,
+				    "192.0.2.31", 1));
+	self->x.cb = peer_cb;
+	self->x.arg = &seen;
+	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_GET, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_EQ(1, seen.n);
+	EXPECT_EQ((uint32_t)inet_addr("192.0.2.31"), seen.addr4);
+	EXPECT_EQ(7872, seen.port);
+	EXPECT_EQ(1, seen.learn);
+	EXPECT_EQ(0, seen.uplink);
+	self->x.cb = NULL;
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_SESSION_GET));
+
+	/* An existing entry gets the new address and keeps its uplink mark. */
+	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_SET, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			 nla_put_u32(m, CPNS_A_ADDR4, inet_addr("192.0.2.1"));
+			 nla_put_u8(m, CPNS_A_UPLINK, 1)));
+	ASSERT_EQ(0, session_new_at(self, self->local, self->peer, 2, suite,
+				    "192.0.2.32", -1));
+	self->x.cb = peer_cb;
+	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_GET, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_EQ((uint32_t)inet_addr("192.0.2.32"), seen.addr4);
+	EXPECT_EQ(0, seen.learn);
+	EXPECT_EQ(1, seen.uplink);
+	self->x.cb = NULL;
+	EXPECT_EQ(2, count_dump(self, CPNS_CMD_SESSION_GET));
+
+	/* A refused install changes neither: no new entry, no new address. */
+	EXPECT_ERR(EADDRNOTAVAIL, session_new_at(self, nowhere, other, 1, suite,
+						 "192.0.2.33", 1));
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_PEER_GET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, other)));
+	EXPECT_ERR(EADDRNOTAVAIL, session_new_at(self, nowhere, self->peer, 1,
+						 suite, "192.0.2.34", 1));
+	EXPECT_ERR(EINVAL, session_new_at(self, self->local, other, 1, suite,
+					  "224.0.0.1", 1));
+	EXPECT_ERR(EINVAL, session_new_at(self, self->local, self->local, 1,
+					  suite, "192.0.2.35", 1));
+	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_PEER_GET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, other)));
+	self->x.cb = peer_cb;
+	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_GET, 0,
+			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_EQ((uint32_t)inet_addr("192.0.2.32"), seen.addr4);
+	EXPECT_EQ(1, seen.uplink);
+	self->x.cb = NULL;
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_PEER_GET));
+	EXPECT_EQ(2, count_dump(self, CPNS_CMD_SESSION_GET));
+}
+
 TEST_F(nl, routes)
 {
 	struct peer_seen seen = {};

@@ -276,7 +276,7 @@ int cpns_node_set_port(struct cpns_nl *nl, uint16_t port, struct cpns_err *err)
 }
 
 int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
-		      struct cpns_err *err)
+		      const struct sockaddr *addr, struct cpns_err *err)
 {
 	struct nl_msg *msg = cpns_node_msg(nl, CPNS_CMD_SESSION_NEW, 0, err);
 
@@ -293,7 +293,9 @@ int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
 		       in->tx_mode == CPNS_HS_TX_IMMEDIATE ?
 			       CPNS_TX_IMMEDIATE : CPNS_TX_ON_CONFIRM) ||
 	    nla_put(msg, CPNS_A_TX_SECRET, CPNS_SECRET_LEN, in->tx_ts) ||
-	    nla_put(msg, CPNS_A_RX_SECRET, CPNS_SECRET_LEN, in->rx_ts))
+	    nla_put(msg, CPNS_A_RX_SECRET, CPNS_SECRET_LEN, in->rx_ts) ||
+	    (addr && (cpns_nl_put_addr(msg, addr) ||
+		      nla_put_u8(msg, CPNS_A_LEARN, 1))))
 		return cpns_node_put_failed(msg, err);
 	/* cpns_nl_request() wipes the message buffer before freeing it */
 	return cpns_nl_request(nl, msg, NULL, NULL, err);
@@ -400,7 +402,7 @@ static void cpns_procb_act(struct cpns_procb *pb, int v,
 	    pb->state != CPNS_PROCB_INSTALLED)
 		goto out;
 	if (act->install_valid) {
-		if (cpns_node_install(pb->nl, &act->install, &err) < 0) {
+		if (cpns_node_install(pb->nl, &act->install, NULL, &err) < 0) {
 			cpns_procb_fail(pb, CPNS_PROCB_LOCAL,
 					"install failed: %s", err.msg);
 			goto out;

@@ -97,9 +97,13 @@ int cpns_node_peer_set(struct cpns_nl *nl, const uint8_t id[CPNS_ID_LEN],
 		       struct cpns_err *err);
 int cpns_node_set_port(struct cpns_nl *nl, uint16_t port,
 		       struct cpns_err *err);
-/* SESSION_NEW with the parameters of section 2.4. */
+/*
+ * SESSION_NEW with the parameters of section 2.4. With @addr, the same
+ * request sets the peer's address to it, with learning on (address
+ * learning at S, 2.1); on failure neither changed.
+ */
 int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
-		      struct cpns_err *err);
+		      const struct sockaddr *addr, struct cpns_err *err);
 
 /**
  * struct cpns_node_gens - the generations held for one pair

@@ -587,15 +587,13 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 		cpnsd_gw(d, act.peer_id, true)->last_gen =
 			act.assigned_generation;
 	if (act.install_valid) {
-		int r = 0;
+		/* with address learning at S (2.1): the m3 datagram's
+		 * source, in the same request
+		 */
+		const struct sockaddr *from = d->cur_addr_len ?
+			(const struct sockaddr *)d->cur_addr : NULL;
+		int r = cpns_node_install(d->nl, &act.install, from, &err);
 
-		/* address learning at S (2.1): the m3 datagram's source */
-		if (d->cur_addr_len)
-			r = cpns_node_peer_set(d->nl, act.install.peer_id,
-					       (const struct sockaddr *)d->cur_addr,
-					       true, false, &err);
-		if (!r)
-			r = cpns_node_install(d->nl, &act.install, &err);
 		cpnsd_gw_installed(d, act.install.peer_id,
 				   act.install.generation, !r);
 		if (r < 0) {

@@ -133,7 +133,7 @@ enum cpns_cmd {
 	CPNS_CMD_ROUTE_ADD,		/* PNE -> via GW entity, or -> address */
 	CPNS_CMD_ROUTE_DEL,
 	CPNS_CMD_ROUTE_GET,
-	CPNS_CMD_SESSION_NEW,		/* install a generation */
+	CPNS_CMD_SESSION_NEW,		/* install a generation [, set the peer's address] */
 	CPNS_CMD_SESSION_DEL,		/* one generation or the whole pair */
 	CPNS_CMD_SESSION_GET,
 	CPNS_CMD_SESSION_FLUSH,
