@@ -7,8 +7,8 @@
 # VM runs on the stock Debian kernel (TCG: compare the figures with each
 # other, not with real hardware). Writes build/bench/results.md and prints it.
 #
-# Environment: BENCH_SECONDS (per case and round, default 5), BENCH_ROUNDS
-# (rounds of the throughput cases, default 2), BENCH_SESSIONS (idle
+# Environment: BENCH_SECONDS (per case and round, default 3), BENCH_ROUNDS
+# (rounds of the throughput cases, default 4), BENCH_SESSIONS (idle
 # sessions for the memory figure, default 100000), BENCH_AUTH_SECONDS
 # (each auth case, default 10), BENCH_AUTH_GATEWAYS (default 16),
 # BENCH_AUTH_ROUNDS (rounds of the server and crypto-only runs, default 3),
@@ -39,8 +39,8 @@ if [ "$only" != auth ]; then
 	grep '"case": *"auth-' "$b/bench/bench.jsonl" >"$b/bench/auth-rows.jsonl" || true
 	tools/testing/vm/run.sh --kernel "/boot/vmlinuz-$stock_ver" --modules "$stock_ver" \
 		--name bench --out "$b/bench" --timeout 3600 --mem 4096 --share "$top" \
-		--env "BENCH_SECONDS=${BENCH_SECONDS:-5}" --env "BENCH_SESSIONS=${BENCH_SESSIONS:-100000}" \
-		--env "BENCH_ROUNDS=${BENCH_ROUNDS:-2}" \
+		--env "BENCH_SECONDS=${BENCH_SECONDS:-3}" --env "BENCH_SESSIONS=${BENCH_SESSIONS:-100000}" \
+		--env "BENCH_ROUNDS=${BENCH_ROUNDS:-4}" \
 		--plan tools/testing/vm/bench-plan.sh -- \
 		"$b/stock/mod/kernel/cpns.ko" "$b/tools/cpnsctl" "$b/bench/cpns_bench"
 	cat "$b/bench/auth-rows.jsonl" >>"$b/bench/bench.jsonl"

@@ -6,9 +6,9 @@
 #   bench-plan.sh KO CPNSCTL BENCH
 #
 # Two namespaces a and b over veth. At 64, 512 and 1400-byte payloads, a
-# sends to b for BENCH_SECONDS (default 5) through plain UDP, through a
+# sends to b for BENCH_SECONDS (default 3) through plain UDP, through a
 # WireGuard tunnel and through AF_CPNS with each suite, in BENCH_ROUNDS
-# (default 2) rounds; b counts what it receives. Then BENCH_SESSIONS
+# (default 4) rounds; b counts what it receives. Then BENCH_SESSIONS
 # (default 100000) idle ChaCha20-Poly1305 sessions are installed in a:
 # kernel memory per session, and the 64-byte AF_CPNS run again to compare
 # lookup cost with 10 sessions and with all of them. Then the same number
@@ -18,8 +18,8 @@
 # suite and per slab cache, in bench-memory.jsonl.
 set -u
 ko=$1 ctl=$2 bench=$3
-secs=${BENCH_SECONDS:-5}
-rounds=${BENCH_ROUNDS:-2}
+secs=${BENCH_SECONDS:-3}
+rounds=${BENCH_ROUNDS:-4}
 nsess=${BENCH_SESSIONS:-100000}
 out=$(pwd)
 res=$out/bench.jsonl
@@ -104,11 +104,12 @@ path() { # PATH SIZE
 	esac
 }
 
-# Rounds (BENCH_ROUNDS, default 2) of every path at one size back to
+# Rounds (BENCH_ROUNDS, default 4) of every path at one size back to
 # back: under TCG the guest's speed follows the host's load, and a change
 # of it then hits the paths of a size alike; every other round takes them
 # in the reverse order, so that none always comes first or after the same
-# one. report.py adds the rounds up.
+# one. report.py adds the rounds up for its table and checks the
+# targets on the ratios of each round.
 round=1
 while [ "$round" -le "$rounds" ]; do
 	paths="udp wireguard aes256gcm chacha20poly1305"
