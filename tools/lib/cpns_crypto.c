@@ -761,32 +761,30 @@ int cpns_x25519_public(const uint8_t priv[CPNS_X25519_LEN],
 	return ok && len == CPNS_X25519_LEN ? 0 : -EIO;
 }
 
-/**
- * cpns_x25519() - X25519(priv, peer) with low-order detection
- * @priv: our raw private key
- * @peer: the peer's public key
- * @shared: output; wiped on failure
- *
- * OpenSSL 3.0 fails the derivation for a low-order peer share, RFC 7748
- * returns 0^32 for it; PROTOCOL.md 5.4 treats both alike.
- *
- * Return: 0, -EINVAL for a low-order share (abort BAD_KEYSHARE), other
- * negative errno.
+/*
+ * X25519(priv, peer) and, with @pub, our public key: OpenSSL computes the
+ * public key whenever it imports a raw private key, so one import serves
+ * both.
  */
-int cpns_x25519(const uint8_t priv[CPNS_X25519_LEN],
-		const uint8_t peer[CPNS_X25519_LEN],
-		uint8_t shared[CPNS_X25519_LEN])
+static int cpns_x25519_derive(const uint8_t priv[CPNS_X25519_LEN],
+			      const uint8_t peer[CPNS_X25519_LEN],
+			      uint8_t shared[CPNS_X25519_LEN],
+			      uint8_t pub[CPNS_X25519_LEN])
 {
 	static const uint8_t zero[CPNS_X25519_LEN];
 	EVP_PKEY *pkey = NULL, *ppub = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
-	size_t len = CPNS_X25519_LEN;
+	size_t len = CPNS_X25519_LEN, pub_len = CPNS_X25519_LEN;
 	int ret = -EIO;
 
 	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
 					    CPNS_X25519_LEN);
 	ppub = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer,
 					   CPNS_X25519_LEN);
+	if (pkey && ppub && pub &&
+	    (EVP_PKEY_get_raw_public_key(pkey, pub, &pub_len) != 1 ||
+	     pub_len != CPNS_X25519_LEN))
+		goto out;
 	if (pkey && ppub)
 		ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	if (!ctx || EVP_PKEY_derive_init(ctx) != 1)
@@ -805,6 +803,46 @@ out:
 	EVP_PKEY_free(ppub);
 	EVP_PKEY_free(pkey);
 	return ret;
+}
+
+/**
+ * cpns_x25519() - X25519(priv, peer) with low-order detection
+ * @priv: our raw private key
+ * @peer: the peer's public key
+ * @shared: output; wiped on failure
+ *
+ * OpenSSL 3.0 fails the derivation for a low-order peer share, RFC 7748
+ * returns 0^32 for it; PROTOCOL.md 5.4 treats both alike.
+ *
+ * Return: 0, -EINVAL for a low-order share (abort BAD_KEYSHARE), other
+ * negative errno.
+ */
+int cpns_x25519(const uint8_t priv[CPNS_X25519_LEN],
+		const uint8_t peer[CPNS_X25519_LEN],
+		uint8_t shared[CPNS_X25519_LEN])
+{
+	return cpns_x25519_derive(priv, peer, shared, NULL);
+}
+
+/**
+ * cpns_x25519_keyshare() - our public key and X25519(priv, peer) at once
+ * @priv: our raw private key
+ * @peer: the peer's public key
+ * @pub: output: our public key
+ * @shared: output; wiped on failure
+ *
+ * cpns_x25519_public() and cpns_x25519() in one, for a side that makes its
+ * share when the peer's is already known (the responder): two scalar
+ * multiplications instead of three.
+ *
+ * Return: as cpns_x25519().
+ */
+int cpns_x25519_keyshare(const uint8_t priv[CPNS_X25519_LEN],
+			 const uint8_t peer[CPNS_X25519_LEN],
+			 uint8_t pub[CPNS_X25519_LEN],
+			 uint8_t shared[CPNS_X25519_LEN])
+{
+	return cpns_x25519_derive(priv, peer, shared, pub);
 }
 
 /* ---- scrypt ----------------------------------------------------------- */

@@ -164,6 +164,10 @@ int cpns_x25519_public(const uint8_t priv[CPNS_X25519_LEN],
 int cpns_x25519(const uint8_t priv[CPNS_X25519_LEN],
 		const uint8_t peer[CPNS_X25519_LEN],
 		uint8_t shared[CPNS_X25519_LEN]);
+int cpns_x25519_keyshare(const uint8_t priv[CPNS_X25519_LEN],
+			 const uint8_t peer[CPNS_X25519_LEN],
+			 uint8_t pub[CPNS_X25519_LEN],
+			 uint8_t shared[CPNS_X25519_LEN]);
 
 #define CPNS_SCRYPT_R		8
 #define CPNS_SCRYPT_P		1

@@ -1031,10 +1031,8 @@ static int hs_resp_on_m1(struct cpns_hs_resp *r, const uint8_t *raw,
 	ret = cpns_random(c->rng, rand_r, sizeof(rand_r));
 	if (!ret && ks) {
 		ret = cpns_random(c->rng, e_priv, sizeof(e_priv));
-		if (!ret)
-			ret = cpns_x25519_public(e_priv, pub);
 		if (!ret) {
-			ret = cpns_x25519(e_priv, ks, dhe);
+			ret = cpns_x25519_keyshare(e_priv, ks, pub, dhe);
 			if (ret == -EINVAL)
 				reason = CPNS_REASON_BAD_KEYSHARE;
 		}

@@ -143,7 +143,7 @@ static void test_x25519(void)
 		"5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
 		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
 	};
-	uint8_t k[32] = { 9 }, u[32] = { 9 }, r[32], pub[32];
+	uint8_t k[32] = { 9 }, u[32] = { 9 }, r[32], pub[32], bob[32];
 	size_t n, i;
 	uint8_t *a, *b;
 	bool ok = true;
@@ -181,9 +181,21 @@ static void test_x25519(void)
 		       !cpns_x25519(a, pub, r) &&
 		       eq_hex(r, 32, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"),
 	       "RFC 7748 6.1 Bob's public key and shared secret (Alice)");
+	memcpy(bob, pub, sizeof(bob));
+	memset(pub, 0, sizeof(pub));
+	memset(r, 0, sizeof(r));
+	tap_ok(!cpns_x25519_keyshare(a, bob, pub, r) &&
+		       eq_hex(pub, 32, "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a") &&
+		       eq_hex(r, 32, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"),
+	       "RFC 7748 6.1 Alice's public key and shared secret from one import");
 	for (i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
 		uint8_t *lo = H(low_order[i], &n);
 
+		memset(r, 0xaa, sizeof(r));
+		tap_ok(cpns_x25519_keyshare(a, lo, pub, r) == -EINVAL &&
+			       eq_hex(r, 32, "0000000000000000000000000000000000000000000000000000000000000000"),
+		       "keyshare: low-order share %.8s... refused, output wiped",
+		       low_order[i]);
 		memset(r, 0xaa, sizeof(r));
 		tap_ok(cpns_x25519(a, lo, r) == -EINVAL &&
 			       eq_hex(r, 32, "0000000000000000000000000000000000000000000000000000000000000000"),
