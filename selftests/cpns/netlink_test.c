@@ -108,8 +108,9 @@ static void put_secrets(struct nl_msg *m, int len)
 	nla_put(m, CPNS_A_RX_SECRET, CPNS_SECRET_LEN, s);
 }
 
-static int session_new(FIXTURE_DATA(nl) *self, const uint8_t *local,
-		       const uint8_t *peer, int gen, int suite, int mode)
+static struct nl_msg *session_msg(FIXTURE_DATA(nl) *self,
+				  const uint8_t *local, const uint8_t *peer,
+				  int gen, int suite, int role, int mode)
 {
 	struct nl_msg *m = cpns_nlt_msg(self->fam, CPNS_CMD_SESSION_NEW, 0);
 
@@ -117,10 +118,19 @@ static int session_new(FIXTURE_DATA(nl) *self, const uint8_t *local,
 	nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, peer);
 	nla_put_u8(m, CPNS_A_GENERATION, gen);
 	nla_put_u8(m, CPNS_A_SUITE, suite);
-	nla_put_u8(m, CPNS_A_ROLE, CPNS_ROLE_INITIATOR);
+	nla_put_u8(m, CPNS_A_ROLE, role);
 	nla_put_u8(m, CPNS_A_TX_MODE, mode);
 	put_secrets(m, CPNS_SECRET_LEN);
-	return cpns_nlt_xfer(self->sk, m, &self->x);
+	return m;
+}
+
+static int session_new(FIXTURE_DATA(nl) *self, const uint8_t *local,
+		       const uint8_t *peer, int gen, int suite, int mode)
+{
+	return cpns_nlt_xfer(self->sk,
+			     session_msg(self, local, peer, gen, suite,
+					 CPNS_ROLE_INITIATOR, mode),
+			     &self->x);
 }
 
 struct link_seen {
@@ -325,20 +335,29 @@ TEST_F(nl, peers)
 	EXPECT_EQ(NPEERS, count_dump(self, CPNS_CMD_PEER_GET));
 }
 
+/* PEER_GET of @id into @seen. */
+static int peer_get(FIXTURE_DATA(nl) *self, const uint8_t *id,
+		    struct peer_seen *seen)
+{
+	struct nl_msg *m = cpns_nlt_msg(self->fam, CPNS_CMD_PEER_GET, 0);
+	int ret;
+
+	nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+	self->x.cb = peer_cb;
+	self->x.arg = seen;
+	ret = cpns_nlt_xfer(self->sk, m, &self->x);
+	self->x.cb = NULL;
+	return ret;
+}
+
 /* SESSION_NEW with an address of the peer (address learning at S). */
 static int session_new_at(FIXTURE_DATA(nl) *self, const uint8_t *local,
 			  const uint8_t *peer, int gen, int suite,
 			  const char *addr4, int learn)
 {
-	struct nl_msg *m = cpns_nlt_msg(self->fam, CPNS_CMD_SESSION_NEW, 0);
+	struct nl_msg *m = session_msg(self, local, peer, gen, suite,
+				       CPNS_ROLE_RESPONDER, CPNS_TX_ON_CONFIRM);
 
-	nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, local);
-	nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, peer);
-	nla_put_u8(m, CPNS_A_GENERATION, gen);
-	nla_put_u8(m, CPNS_A_SUITE, suite);
-	nla_put_u8(m, CPNS_A_ROLE, CPNS_ROLE_RESPONDER);
-	nla_put_u8(m, CPNS_A_TX_MODE, CPNS_TX_ON_CONFIRM);
-	put_secrets(m, CPNS_SECRET_LEN);
 	nla_put_u32(m, CPNS_A_ADDR4, inet_addr(addr4));
 	nla_put_u16(m, CPNS_A_PORT, 7872);
 	if (learn >= 0)
@@ -360,16 +379,12 @@ TEST_F(nl, session_with_address)
 	/* No peer entry yet: the install creates it. */
 	ASSERT_EQ(0, session_new_at(self, self->local, self->peer, 1, suite,
 				    "192.0.2.31", 1));
-	self->x.cb = peer_cb;
-	self->x.arg = &seen;
-	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_GET, 0,
-			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	ASSERT_EQ(0, peer_get(self, self->peer, &seen));
 	EXPECT_EQ(1, seen.n);
 	EXPECT_EQ((uint32_t)inet_addr("192.0.2.31"), seen.addr4);
 	EXPECT_EQ(7872, seen.port);
 	EXPECT_EQ(1, seen.learn);
 	EXPECT_EQ(0, seen.uplink);
-	self->x.cb = NULL;
 	EXPECT_EQ(1, count_dump(self, CPNS_CMD_SESSION_GET));
 
 	/* An existing entry gets the new address and keeps its uplink mark. */
@@ -379,34 +394,26 @@ TEST_F(nl, session_with_address)
 			 nla_put_u8(m, CPNS_A_UPLINK, 1)));
 	ASSERT_EQ(0, session_new_at(self, self->local, self->peer, 2, suite,
 				    "192.0.2.32", -1));
-	self->x.cb = peer_cb;
-	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_GET, 0,
-			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	ASSERT_EQ(0, peer_get(self, self->peer, &seen));
 	EXPECT_EQ((uint32_t)inet_addr("192.0.2.32"), seen.addr4);
 	EXPECT_EQ(0, seen.learn);
 	EXPECT_EQ(1, seen.uplink);
-	self->x.cb = NULL;
 	EXPECT_EQ(2, count_dump(self, CPNS_CMD_SESSION_GET));
 
 	/* A refused install changes neither: no new entry, no new address. */
 	EXPECT_ERR(EADDRNOTAVAIL, session_new_at(self, nowhere, other, 1, suite,
 						 "192.0.2.33", 1));
-	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_PEER_GET, 0,
-			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, other)));
+	EXPECT_ERR(ENOENT, peer_get(self, other, &seen));
 	EXPECT_ERR(EADDRNOTAVAIL, session_new_at(self, nowhere, self->peer, 1,
 						 suite, "192.0.2.34", 1));
 	EXPECT_ERR(EINVAL, session_new_at(self, self->local, other, 1, suite,
 					  "224.0.0.1", 1));
 	EXPECT_ERR(EINVAL, session_new_at(self, self->local, self->local, 1,
 					  suite, "192.0.2.35", 1));
-	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_PEER_GET, 0,
-			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, other)));
-	self->x.cb = peer_cb;
-	ASSERT_EQ(0, REQ(CPNS_CMD_PEER_GET, 0,
-			 nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_ERR(ENOENT, peer_get(self, other, &seen));
+	ASSERT_EQ(0, peer_get(self, self->peer, &seen));
 	EXPECT_EQ((uint32_t)inet_addr("192.0.2.32"), seen.addr4);
 	EXPECT_EQ(1, seen.uplink);
-	self->x.cb = NULL;
 	EXPECT_EQ(1, count_dump(self, CPNS_CMD_PEER_GET));
 	EXPECT_EQ(2, count_dump(self, CPNS_CMD_SESSION_GET));
 }
