@@ -5,6 +5,7 @@ bench-auth-plan.sh into a Markdown report with the targets of the benchmark
 checked."""
 import json
 import os
+import statistics
 import sys
 
 # Slab caches that hold a session's own structures; everything else a
@@ -91,12 +92,6 @@ def main(path):
         auth_report(auth)
 
 
-def median(v):
-    v = sorted(v)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-
-
 def target_line(per_round, case, ref, size, col, text, target):
     """One target: per-round ratios of @case to @ref at @size (col 0:
     records/s, 1: MB/s), judged on their median."""
@@ -106,7 +101,7 @@ def target_line(per_round, case, ref, size, col, text, target):
     ratios = [x[col] / y[col] for x, y in zip(a, b) if y[col]]
     if not ratios:
         return
-    m = median(ratios)
+    m = statistics.median(ratios)
     print('- ' + text % ('%.2f' % m) + ': %s (rounds: %s)'
           % ('met' if m >= target else 'NOT met', ', '.join('%.2f' % r for r in ratios)))
 
@@ -135,7 +130,7 @@ def auth_report(a):
     c1 = mean_row(a.get('auth-crypto', []), hs_keys)
     c1b = mean_row(a.get('auth-crypto-after', []), hs_keys)
     c2s = a.get('auth-crypto-2', [])
-    servers = [s for s in a.get('auth-server', []) if s['completed']]
+    servers = a.get('auth-server', [])
     c2 = mean_row(c2s, hs_keys)
     print('\n## Procedure B authentications (one VM run, TCG)\n')
     print('| what | per second | initiator ms | responder ms | notes |')
@@ -153,8 +148,10 @@ def auth_report(a):
               % (c.get('round', 1), c['per_s'], c['initiator_us'] / 1e3,
                  c['responder_us'] / 1e3))
     for s in servers:
-        per = s['server_cpu_seconds'] / s['completed'] * 1e3
-        sys_ = s['server_sys_cpu_seconds'] / s['completed'] * 1e3
+        # a round without a completed authentication has no cost per one
+        n = s['completed'] or float('nan')
+        per = s['server_cpu_seconds'] / n * 1e3
+        sys_ = s['server_sys_cpu_seconds'] / n * 1e3
         print('| cpnsd, %d gateways over AF_CPNS, round %d | %.1f | | %.2f CPU (%.2f in the '
               'kernel) | %d completed in %.1f s, %d failed, %d retransmissions, latency '
               '%.0f ms (max %.0f) |'
@@ -173,11 +170,12 @@ def auth_report(a):
     ratios = []
     for s in servers:
         c = by_round.get(s.get('round', 1))
-        if c and c['responder_us']:
-            ratios.append(s['server_cpu_seconds'] / s['completed'] * 1e6 /
-                          c['responder_us'])
+        if not c or not c['responder_us']:
+            continue
+        ratios.append(s['server_cpu_seconds'] / s['completed'] * 1e6 /
+                      c['responder_us'] if s['completed'] else float('inf'))
     if ratios:
-        m = median(ratios)
+        m = statistics.median(ratios)
         print('\n- cpnsd CPU per authentication / responder crypto of the same round '
               '(two-process figure): %.2f x: the server adds %.0f %% to its crypto '
               '(target <= 50 %%): %s (rounds: %s)'
