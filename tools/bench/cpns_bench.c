@@ -1,21 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cpns_bench: a datagram sender and receiver for the throughput benchmark,
- * over UDP (plain or inside a WireGuard tunnel) or AF_CPNS.
+ * over UDP (plain or inside a WireGuard tunnel) or AF_CPNS, on one path or
+ * several in turns.
  *
- *   cpns_bench recv udp ADDR PORT [IDLE_MS]
- *   cpns_bench recv cpns ID PORT [IDLE_MS]
- *   cpns_bench send udp ADDR PORT SIZE SECONDS
- *   cpns_bench send cpns FROM_ID TO_ID PORT SIZE SECONDS
+ *   cpns_bench recv [-i IDLE_MS] RPATH...
+ *	RPATH: udp ADDR PORT | cpns ID PORT
+ *   cpns_bench send [-s SLICE_MS] SIZE SECONDS SPATH...
+ *	SPATH: udp ADDR PORT | cpns FROM_ID TO_ID PORT
  *
- * The receiver counts datagrams from the first to the last one received
- * (it stops after IDLE_MS without traffic, default 1500) and prints one JSON
- * object: {"records":N,"bytes":N,"seconds":S}. The sender sends as fast as
- * it can for SECONDS and prints {"sent":N,"errors":N,"seconds":S}.
+ * The sender sends SIZE-byte datagrams as fast as it can, SECONDS on each
+ * path, taking the paths in turns of SLICE_MS (default 200) and every other
+ * turn in the reverse order. The paths so share the guest's speed of the
+ * moment: under TCG it follows the host's load and can halve within
+ * seconds, and paths measured one after the other would be compared across
+ * such changes. It prints {"paths":[{"sent":N,"errors":N,"seconds":S},...]},
+ * seconds being the time it spent on that path.
+ *
+ * The receiver counts the datagrams of each socket until IDLE_MS (default
+ * 1500) passed without one on any of them, and prints
+ * {"paths":[{"records":N,"bytes":N},...]}. Both in the order of their
+ * arguments.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +34,19 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <linux/cpns.h>
+
+#define MAX_PATHS	8
+
+struct path {
+	int fd;
+	struct sockaddr_storage to;	/* send: the destination */
+	socklen_t tolen;
+	unsigned long long count, bytes, errors;
+	double seconds;
+};
+
+static struct path paths[MAX_PATHS];
+static int n_paths;
 
 static double now_s(void)
 {
@@ -90,140 +113,224 @@ static int udp_addr(const char *addr, const char *port,
 	return -1;
 }
 
-static int do_recv(int fd, int idle_ms)
+/* A socket bound to @sa, or -1 with the reason printed. */
+static int bound_socket(const void *sa, socklen_t len, const char *what)
 {
-	static char buf[65536];
-	unsigned long long records = 0, bytes = 0;
-	double first = 0, last = 0;
-	int rcvbuf = 8 << 20;
+	int fd = socket(((const struct sockaddr *)sa)->sa_family, SOCK_DGRAM, 0);
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int ret = poll(&p, 1, records ? idle_ms : 60000);
-		ssize_t n;
-
-		if (ret <= 0)
-			break;
-		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-			last = now_s();
-			if (!records)
-				first = last;
-			records++;
-			bytes += n;
-		}
-		if (errno != EAGAIN) {
-			perror("recv");
-			return 1;
-		}
+	if (fd < 0 || bind(fd, sa, len)) {
+		perror(what);
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
-	printf("{\"records\":%llu,\"bytes\":%llu,\"seconds\":%.6f}\n",
-	       records, bytes, records > 1 ? last - first : 0.0);
-	return records ? 0 : 1;
+	return fd;
 }
 
-static int do_send(int fd, const struct sockaddr *to, socklen_t tolen,
-		   size_t size, double seconds)
+/* Parse the paths of @argv; returns the number of arguments used or -1. */
+static int parse_path(char **argv, int argc, bool send)
 {
-	unsigned long long sent = 0, errors = 0;
-	char *buf = calloc(1, size ? size : 1);
+	struct path *p = &paths[n_paths];
+	struct sockaddr_storage ss;
+	struct sockaddr_cpns sc, from;
+	socklen_t len;
+
+	if (n_paths == MAX_PATHS || argc < 3)
+		return -1;
+	if (!strcmp(argv[0], "udp")) {
+		if (udp_addr(argv[1], argv[2], &ss, &len))
+			return -1;
+		if (send) {
+			p->fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+			if (p->fd < 0) {
+				perror("udp socket");
+				return -1;
+			}
+			p->to = ss;
+			p->tolen = len;
+		} else {
+			p->fd = bound_socket(&ss, len, "udp bind");
+			if (p->fd < 0)
+				return -1;
+		}
+		n_paths++;
+		return 3;
+	}
+	if (strcmp(argv[0], "cpns"))
+		return -1;
+	if (!send) {
+		if (cpns_addr(argv[1], argv[2], &sc))
+			return -1;
+		p->fd = bound_socket(&sc, sizeof(sc), "cpns bind");
+		if (p->fd < 0)
+			return -1;
+		n_paths++;
+		return 3;
+	}
+	if (argc < 4 || cpns_addr(argv[1], "0", &from) ||
+	    cpns_addr(argv[2], argv[3], &sc))
+		return -1;
+	p->fd = bound_socket(&from, sizeof(from), "cpns bind");
+	if (p->fd < 0)
+		return -1;
+	memcpy(&p->to, &sc, sizeof(sc));
+	p->tolen = sizeof(sc);
+	n_paths++;
+	return 4;
+}
+
+static int parse_paths(char **argv, int argc, bool send)
+{
+	int used;
+
+	while (argc > 0) {
+		used = parse_path(argv, argc, send);
+		if (used < 0)
+			return -1;
+		argv += used;
+		argc -= used;
+	}
+	return n_paths ? 0 : -1;
+}
+
+static int do_recv(int idle_ms)
+{
+	static char buf[65536];
+	struct pollfd pfd[MAX_PATHS];
+	unsigned long long total = 0;
+	int rcvbuf = 8 << 20, i;
+
+	for (i = 0; i < n_paths; i++) {
+		setsockopt(paths[i].fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			   sizeof(rcvbuf));
+		pfd[i].fd = paths[i].fd;
+		pfd[i].events = POLLIN;
+	}
+	while (poll(pfd, n_paths, total ? idle_ms : 60000) > 0) {
+		for (i = 0; i < n_paths; i++) {
+			ssize_t n;
+
+			if (!pfd[i].revents)
+				continue;
+			while ((n = recv(pfd[i].fd, buf, sizeof(buf),
+					 MSG_DONTWAIT)) >= 0) {
+				paths[i].count++;
+				paths[i].bytes += n;
+				total++;
+			}
+			if (errno != EAGAIN) {
+				perror("recv");
+				return 1;
+			}
+		}
+	}
+	printf("{\"paths\":[");
+	for (i = 0; i < n_paths; i++)
+		printf("%s{\"records\":%llu,\"bytes\":%llu}", i ? "," : "",
+		       paths[i].count, paths[i].bytes);
+	printf("]}\n");
+	return total ? 0 : 1;
+}
+
+/* Send on @p for @seconds; 0 or -1 on an error other than a full queue. */
+static int send_for(struct path *p, const char *buf, size_t size,
+		    double seconds)
+{
 	double start = now_s(), end = start + seconds, t = start;
 
-	if (!buf)
-		return 1;
-	memset(buf, 'x', size);
 	while (t < end) {
 		int i;
 
-		for (i = 0; i < 64; i++) {
-			if (sendto(fd, buf, size, 0, to, tolen) < 0) {
-				if (errno != ENOBUFS && errno != EAGAIN) {
-					perror("sendto");
-					free(buf);
-					return 1;
-				}
-				errors++;
+		for (i = 0; i < 16; i++) {
+			if (sendto(p->fd, buf, size, 0,
+				   (struct sockaddr *)&p->to, p->tolen) >= 0) {
+				p->count++;
+			} else if (errno == ENOBUFS || errno == EAGAIN) {
+				p->errors++;
 			} else {
-				sent++;
+				perror("sendto");
+				return -1;
 			}
 		}
 		t = now_s();
 	}
+	p->seconds += t - start;
+	return 0;
+}
+
+static int do_send(size_t size, double seconds, double slice)
+{
+	char *buf = malloc(size ? size : 1);
+	bool more = true;
+	int turn, k, i;
+
+	if (!buf)
+		return 1;
+	memset(buf, 'x', size);
+	for (turn = 0; more; turn++) {
+		more = false;
+		for (k = 0; k < n_paths; k++) {
+			struct path *p = &paths[turn % 2 ? n_paths - 1 - k : k];
+			double left = seconds - p->seconds;
+
+			if (left <= 0)
+				continue;
+			more = true;
+			if (send_for(p, buf, size, left < slice ? left : slice)) {
+				free(buf);
+				return 1;
+			}
+		}
+	}
 	free(buf);
-	printf("{\"sent\":%llu,\"errors\":%llu,\"seconds\":%.6f}\n",
-	       sent, errors, t - start);
+	printf("{\"paths\":[");
+	for (i = 0; i < n_paths; i++)
+		printf("%s{\"sent\":%llu,\"errors\":%llu,\"seconds\":%.6f}",
+		       i ? "," : "", paths[i].count, paths[i].errors,
+		       paths[i].seconds);
+	printf("]}\n");
 	return 0;
 }
 
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: cpns_bench recv udp ADDR PORT [IDLE_MS]\n"
-		"       cpns_bench recv cpns ID PORT [IDLE_MS]\n"
-		"       cpns_bench send udp ADDR PORT SIZE SECONDS\n"
-		"       cpns_bench send cpns FROM_ID TO_ID PORT SIZE SECONDS\n");
+		"usage: cpns_bench recv [-i IDLE_MS] RPATH...\n"
+		"       cpns_bench send [-s SLICE_MS] SIZE SECONDS SPATH...\n"
+		"RPATH: udp ADDR PORT | cpns ID PORT\n"
+		"SPATH: udp ADDR PORT | cpns FROM_ID TO_ID PORT\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_storage ss;
-	struct sockaddr_cpns sc;
-	socklen_t len;
-	int fd;
+	char **args = argv + 2;
+	int n = argc - 2, opt_ms = -1;
+	bool recv_cmd;
 
-	if (argc < 5)
+	if (argc < 2 || (strcmp(argv[1], "recv") && strcmp(argv[1], "send")))
 		return usage();
-	if (!strcmp(argv[1], "recv")) {
-		int idle = argc > 5 ? atoi(argv[5]) : 1500;
-
-		if (!strcmp(argv[2], "udp")) {
-			if (udp_addr(argv[3], argv[4], &ss, &len))
-				return usage();
-			fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-			if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len)) {
-				perror("udp bind");
-				return 1;
-			}
-		} else if (!strcmp(argv[2], "cpns")) {
-			if (cpns_addr(argv[3], argv[4], &sc))
-				return usage();
-			fd = socket(sc.scpns_family, SOCK_DGRAM, 0);
-			if (fd < 0 || bind(fd, (struct sockaddr *)&sc, sizeof(sc))) {
-				perror("cpns bind");
-				return 1;
-			}
-		} else {
+	recv_cmd = !strcmp(argv[1], "recv");
+	if (n > 1 && !strcmp(args[0], recv_cmd ? "-i" : "-s")) {
+		opt_ms = atoi(args[1]);
+		if (opt_ms <= 0)
 			return usage();
-		}
-		return do_recv(fd, idle);
+		args += 2;
+		n -= 2;
 	}
-	if (!strcmp(argv[1], "send")) {
-		if (!strcmp(argv[2], "udp") && argc == 7) {
-			if (udp_addr(argv[3], argv[4], &ss, &len))
-				return usage();
-			fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-			if (fd < 0) {
-				perror("udp socket");
-				return 1;
-			}
-			return do_send(fd, (struct sockaddr *)&ss, len,
-				       atoi(argv[5]), atof(argv[6]));
-		}
-		if (!strcmp(argv[2], "cpns") && argc == 8) {
-			struct sockaddr_cpns from;
+	if (recv_cmd) {
+		if (parse_paths(args, n, false))
+			return usage();
+		return do_recv(opt_ms > 0 ? opt_ms : 1500);
+	}
+	if (n > 2) {
+		long size = atol(args[0]);
+		double secs = atof(args[1]);
 
-			if (cpns_addr(argv[3], "0", &from) ||
-			    cpns_addr(argv[4], argv[5], &sc))
-				return usage();
-			fd = socket(sc.scpns_family, SOCK_DGRAM, 0);
-			if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof(from))) {
-				perror("cpns bind");
-				return 1;
-			}
-			return do_send(fd, (struct sockaddr *)&sc, sizeof(sc),
-				       atoi(argv[6]), atof(argv[7]));
-		}
+		if (size < 0 || size > 65507 || secs <= 0 ||
+		    parse_paths(args + 2, n - 2, true))
+			return usage();
+		return do_send(size, secs, (opt_ms > 0 ? opt_ms : 200) / 1e3);
 	}
 	return usage();
 }

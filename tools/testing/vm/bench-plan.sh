@@ -6,9 +6,11 @@
 #   bench-plan.sh KO CPNSCTL BENCH
 #
 # Two namespaces a and b over veth. At 64, 512 and 1400-byte payloads, a
-# sends to b for BENCH_SECONDS (default 3) through plain UDP, through a
-# WireGuard tunnel and through AF_CPNS with each suite, in BENCH_ROUNDS
-# (default 4) rounds; b counts what it receives. Then BENCH_SESSIONS
+# sends to b through plain UDP, through a WireGuard tunnel and through
+# AF_CPNS with each suite (a session per suite, between two pairs of
+# entities), taking the four paths in turns of 200 ms until each had
+# BENCH_SECONDS (default 3), in BENCH_ROUNDS (default 4) rounds; b counts
+# what it receives on each. Then BENCH_SESSIONS
 # (default 100000) idle ChaCha20-Poly1305 sessions are installed in a:
 # kernel memory per session, and the 64-byte AF_CPNS run again to compare
 # lookup cost with 10 sessions and with all of them. Then the same number
@@ -28,6 +30,8 @@ memres=$out/bench-memory.jsonl
 : >"$memres"
 A=0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a
 B=0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b
+A2=1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a
+B2=1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b
 
 # What cpns.ko links against, and the modules a booted system loads for
 # this CPU's features (udev does it from the CPU's modalias: AES-NI, the
@@ -65,59 +69,65 @@ ip -n b link set wg0 up
 # AF_CPNS: A in a, B in b, one session (a initiates).
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >/tmp/k1; echo >>/tmp/k1
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >/tmp/k2; echo >>/tmp/k2
-ip netns exec a "$ctl" id add $A || exit 1
-ip netns exec b "$ctl" id add $B || exit 1
-ip netns exec a "$ctl" peer set $B endpoint 10.99.0.2:7870 || exit 1
-ip netns exec b "$ctl" peer set $A endpoint 10.99.0.1:7870 || exit 1
-cpns_session() { # SUITE
-	ip netns exec a "$ctl" session flush
-	ip netns exec b "$ctl" session flush
-	ip netns exec a "$ctl" session add local $A peer $B generation 1 suite "$1" \
+for x in "a $A $B 10.99.0.2" "a $A2 $B2 10.99.0.2" "b $B $A 10.99.0.1" "b $B2 $A2 10.99.0.1"; do
+	set -- $x
+	ip netns exec $1 "$ctl" id add $2 || exit 1
+	ip netns exec $1 "$ctl" peer set $3 endpoint $4:7870 || exit 1
+done
+# cpns_session A B SUITE: a fresh generation between entity A in a and B in b
+cpns_session() {
+	ip netns exec a "$ctl" session add local $1 peer $2 generation 1 suite "$3" \
 		role initiator tx-secret /tmp/k1 rx-secret /tmp/k2 || exit 1
-	ip netns exec b "$ctl" session add local $B peer $A generation 1 suite "$1" \
+	ip netns exec b "$ctl" session add local $2 peer $1 generation 1 suite "$3" \
 		role responder tx-secret /tmp/k2 rx-secret /tmp/k1 || exit 1
 }
+flush() {
+	ip netns exec a "$ctl" session flush
+	ip netns exec b "$ctl" session flush
+}
 
-run() { # CASE SIZE RECV-ARGS -- SEND-ARGS
-	name=$1 size=$2
+# run SIZE ROUND CASE RPATH SPATH [CASE RPATH SPATH]...: one cpns_bench
+# run over all the paths given, a row per path.
+run() {
+	size=$1 round=$2
 	shift 2
-	r=""
-	while [ "$1" != -- ]; do r="$r $1"; shift; done
-	shift
-	ip netns exec b "$bench" recv $r >/tmp/r.json &
-	rp=$!
+	names="" rp="" sp=""
+	while [ $# -gt 0 ]; do
+		names="$names $1" rp="$rp $2" sp="$sp $3"
+		shift 3
+	done
+	ip netns exec b "$bench" recv $rp >/tmp/r.json &
+	rpid=$!
 	sleep 1
-	ip netns exec a "$bench" send "$@" >/tmp/s.json
-	wait $rp
-	printf '{"case":"%s","size":%d,"recv":%s,"send":%s}\n' "$name" "$size" \
-		"$(cat /tmp/r.json)" "$(cat /tmp/s.json)" | tee -a "$res"
+	ip netns exec a "$bench" send "$size" "$secs" $sp >/tmp/s.json
+	wait $rpid
+	python3 - "$size" "$round" $names <<'PY' | tee -a "$res"
+import json, sys
+size, rnd, names = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+r, s = json.load(open('/tmp/r.json')), json.load(open('/tmp/s.json'))
+for name, rp, sp in zip(names, r['paths'], s['paths']):
+    print(json.dumps({'case': name, 'size': size, 'round': rnd, 'records': rp['records'],
+                      'bytes': rp['bytes'], 'sent': sp['sent'], 'errors': sp['errors'],
+                      'seconds': sp['seconds']}))
+PY
 }
 
-path() { # PATH SIZE
-	case $1 in
-	udp) run udp "$2" udp 10.99.0.2 9000 -- udp 10.99.0.2 9000 "$2" "$secs" ;;
-	wireguard) run wireguard "$2" udp 10.98.0.2 9000 -- udp 10.98.0.2 9000 "$2" "$secs" ;;
-	*)
-		cpns_session "$1"
-		run "cpns-$1" "$2" cpns $B 5000 -- cpns $A $B 5000 "$2" "$secs"
-		;;
-	esac
-}
-
-# Rounds (BENCH_ROUNDS, default 4) of every path at one size back to
-# back: under TCG the guest's speed follows the host's load, and a change
-# of it then hits the paths of a size alike; every other round takes them
-# in the reverse order, so that none always comes first or after the same
-# one. report.py adds the rounds up for its table and checks the
-# targets on the ratios of each round.
+# Each round has all four paths in one run, in turns of 200 ms: under TCG
+# the guest's speed follows the host's load, which moves within seconds,
+# and the paths then share it. report.py adds the rounds up for its table
+# and checks the targets on the ratios of each round. Every round starts
+# on fresh sessions.
 round=1
 while [ "$round" -le "$rounds" ]; do
-	paths="udp wireguard aes256gcm chacha20poly1305"
-	[ $((round % 2)) = 0 ] && paths="chacha20poly1305 aes256gcm wireguard udp"
+	flush
+	cpns_session $A $B aes256gcm
+	cpns_session $A2 $B2 chacha20poly1305
 	for size in 64 512 1400; do
-		for p in $paths; do
-			path "$p" $size
-		done
+		run $size $round \
+			udp "udp 10.99.0.2 9000" "udp 10.99.0.2 9000" \
+			wireguard "udp 10.98.0.2 9000" "udp 10.98.0.2 9000" \
+			cpns-aes256gcm "cpns $B 5000" "cpns $A $B 5000" \
+			cpns-chacha20poly1305 "cpns $B2 5000" "cpns $A2 $B2 5000"
 	done
 	round=$((round + 1))
 done
@@ -133,9 +143,10 @@ for i in range(first, first + count):
 PY
 }
 gen_sessions 1 9 chacha20poly1305 >/tmp/s9
+flush
 ip netns exec a "$ctl" -b /tmp/s9 || exit 1
-cpns_session aes256gcm
-run "cpns-aes256gcm-10-sessions" 64 cpns $B 5000 -- cpns $A $B 5000 64 "$secs"
+cpns_session $A $B aes256gcm
+run 64 1 cpns-aes256gcm-10-sessions "cpns $B 5000" "cpns $A $B 5000"
 
 # Kernel memory in KiB that slab, stacks, page tables and vmalloc hold.
 kmem() {
@@ -177,7 +188,7 @@ memory() { # SUITE FIRST COUNT
 }
 
 memory chacha20poly1305 100 "$nsess" | tee -a "$res"
-run "cpns-aes256gcm-$((nsess + 10))-sessions" 64 cpns $B 5000 -- cpns $A $B 5000 64 "$secs"
+run 64 1 "cpns-aes256gcm-$((nsess + 10))-sessions" "cpns $B 5000" "cpns $A $B 5000"
 ip netns exec a "$ctl" session flush
 # Erased generations are freed after a grace period, from a workqueue.
 sleep 10
