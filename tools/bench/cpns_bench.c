@@ -5,9 +5,16 @@
  * several in turns.
  *
  *   cpns_bench recv [-i IDLE_MS] RPATH...
- *	RPATH: udp ADDR PORT | cpns ID PORT
+ *	RPATH: [ns NAME] udp ADDR PORT | [ns NAME] cpns ID PORT
  *   cpns_bench send [-s SLICE_MS] SIZE SECONDS SPATH...
- *	SPATH: udp ADDR PORT | cpns FROM_ID TO_ID PORT
+ *	SPATH: [ns NAME] udp ADDR PORT | [ns NAME] cpns FROM_ID TO_ID PORT
+ *
+ * "ns NAME" before a path creates the sockets of that path and of the
+ * paths after it in the network namespace /run/netns/NAME (the paths
+ * before the first one are in the namespace the program started in). A
+ * socket stays in the namespace it was created in, so one run can take
+ * paths of several namespaces in turns, e.g. the same path through two
+ * namespaces whose state differs.
  *
  * The sender sends SIZE-byte datagrams as fast as it can, SECONDS on each
  * path, taking the paths in turns of SLICE_MS (default 200) and every other
@@ -22,9 +29,13 @@
  * {"paths":[{"records":N,"bytes":N},...]}. Both in the order of their
  * arguments.
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +58,8 @@ struct path {
 
 static struct path paths[MAX_PATHS];
 static int n_paths;
+/* The network namespace the program started in, once "ns" left it. */
+static int home_netns = -1;
 
 static double now_s(void)
 {
@@ -179,16 +192,64 @@ static int parse_path(char **argv, int argc, bool send)
 	return 4;
 }
 
+/* Create the sockets that follow in /run/netns/@name; 0 or -1. */
+static int enter_netns(const char *name)
+{
+	char file[PATH_MAX];
+	int fd;
+
+	if (home_netns < 0) {
+		home_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (home_netns < 0) {
+			perror("/proc/self/ns/net");
+			return -1;
+		}
+	}
+	if (!*name || strchr(name, '/') ||
+	    snprintf(file, sizeof(file), "/run/netns/%s", name) >=
+	    (int)sizeof(file))
+		return -1;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		perror(file);
+		return -1;
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		perror("setns");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int parse_paths(char **argv, int argc, bool send)
 {
 	int used;
 
 	while (argc > 0) {
+		if (!strcmp(argv[0], "ns")) {
+			/* a path must follow */
+			if (argc < 3 || enter_netns(argv[1]))
+				return -1;
+			argv += 2;
+			argc -= 2;
+			continue;
+		}
 		used = parse_path(argv, argc, send);
 		if (used < 0)
 			return -1;
 		argv += used;
 		argc -= used;
+	}
+	/* The rest of the run in the namespace it started in. */
+	if (home_netns >= 0) {
+		if (setns(home_netns, CLONE_NEWNET)) {
+			perror("setns");
+			return -1;
+		}
+		close(home_netns);
+		home_netns = -1;
 	}
 	return n_paths ? 0 : -1;
 }
@@ -297,8 +358,10 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: cpns_bench recv [-i IDLE_MS] RPATH...\n"
 		"       cpns_bench send [-s SLICE_MS] SIZE SECONDS SPATH...\n"
-		"RPATH: udp ADDR PORT | cpns ID PORT\n"
-		"SPATH: udp ADDR PORT | cpns FROM_ID TO_ID PORT\n");
+		"RPATH: [ns NAME] udp ADDR PORT | [ns NAME] cpns ID PORT\n"
+		"SPATH: [ns NAME] udp ADDR PORT | [ns NAME] cpns FROM_ID TO_ID PORT\n"
+		"ns NAME: the sockets of this path and of the paths after it\n"
+		"         in the network namespace /run/netns/NAME\n");
 	return 2;
 }
 
