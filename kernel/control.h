@@ -386,6 +386,21 @@ void cpns_gen_rx_done(struct cpns_net *cn, struct cpns_gen *g,
 		      u64 now);
 /* RCU: cpns_rx_check() or cpns_tx_next() asked for key derivation. */
 void cpns_gen_need_derive(struct cpns_gen *g);
+/* RCU: a reference on @g for a seal or open that finishes after the
+ * read-side section in which @g was found. Return: false if @g is going.
+ */
+bool cpns_gen_hold(struct cpns_gen *g);
+/* Any context: drop the reference of cpns_gen_hold(). */
+void cpns_gen_unhold(struct cpns_gen *g);
+
+/* RCU: @g is still installed. One that was erased may have lost its pair
+ * to a grace period already: a holder of @g checks this, inside a new
+ * read-side section, before the bookkeeping that reaches the pair.
+ */
+static inline bool cpns_gen_installed(const struct cpns_gen *g)
+{
+	return !test_bit(CPNS_GEN_DEAD, &g->flags);
+}
 /* RCU: count a drop attributed to @g (steps 7b-14) in the generation's
  * counters; the namespace counter is the data path's.
  */

@@ -34,8 +34,10 @@
  *  1. cpns_tx_next() reserves (epoch, seq) and returns the epoch's keys;
  *     act on @need_derive and @epoch_threshold of the slot.
  *  2. Build the header with cpns_hdr_fill(), copy the payload behind it.
- *  3. cpns_record_seal() in place; it uses a per-CPU request that
- *     cpns_record_init() set up at module load (before any key exists).
+ *  3. Seal in place: suite 2 with cpns_record_seal(); suite 1 with a
+ *     &struct cpns_crypt from cpns_crypt_new() and cpns_crypt_run(),
+ *     which may finish later, in a callback (an asynchronous AES-GCM
+ *     implementation, as the crypto API gives on x86).
  *
  * Receive (softirq, never sleeps; steps of PROTOCOL.md 2.6):
  *
@@ -45,7 +47,8 @@
  *  4. Step 7 (generation lookup, lifetime, suite) is the caller's.
  *  5. Inside rcu_read_lock(): cpns_rx_check() for steps 8a, 8b, 9 and 10;
  *     on EPOCH_PENDING schedule cpns_rx_derive_ahead().
- *  6. cpns_record_open() with the returned keys: step 11 (AUTH).
+ *  6. Open with the returned keys, as in step 3 of transmit: step 11
+ *     (AUTH).
  *  7. cpns_rx_commit(): step 12; act on @need_derive and @epoch_threshold.
  *  8. Steps 13 and 14 are the caller's.
  *
@@ -59,12 +62,14 @@
 #include <linux/atomic.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/seqlock.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include "wire.h"
 
+struct aead_request;
 struct crypto_aead;
 struct scatterlist;
 
@@ -89,20 +94,24 @@ int cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
 
 /**
  * struct cpns_epoch_keys - the AEAD state of one epoch of one direction
- * @aead: suite 1: the keyed synchronous AES-256-GCM transform, 16-byte
- *	tag; NULL for suite 2
+ * @aead: suite 1: the keyed AES-256-GCM transform, 16-byte tag, possibly
+ *	asynchronous; NULL for suite 2
  * @key: suite 2: key_n for cpns_chachapoly_crypt(); zero for suite 1
  *	(its key is in @aead)
  * @iv: iv_n of PROTOCOL.md 3.3
  * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
  * @epoch: the epoch these keys belong to
+ * @ref: one reference for the state that published the keys, dropped a
+ *	grace period after cpns_epoch_keys_free(), and one per
+ *	&struct cpns_crypt using them
  * @rcu: deferred free; packet-path readers hold rcu_read_lock()
  *
  * Immutable once published; freed (and wiped) only through
- * cpns_epoch_keys_free().
+ * cpns_epoch_keys_free(), once the last &struct cpns_crypt is done.
  */
 struct cpns_epoch_keys {
 	struct crypto_aead	*aead;
+	refcount_t		ref;
 	u8			key[CPNS_KEY_LEN];
 	u8			iv[CPNS_NONCE_LEN];
 	u8			suite;
@@ -115,6 +124,7 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 					    const u8 ts[CPNS_SECRET_LEN],
 					    u8 epoch);
 void cpns_epoch_keys_free(struct cpns_epoch_keys *keys);
+void cpns_epoch_keys_put(struct cpns_epoch_keys *keys);
 
 /* ---- ChaCha20-Poly1305 (chachapoly.c) --------------------------------- */
 
@@ -168,13 +178,37 @@ enum cpns_drop cpns_record_check(const u8 *buf, size_t len,
 				 struct cpns_rec *rec);
 enum cpns_drop cpns_record_check_suite0(const struct cpns_rec *rec);
 void cpns_hdr_fill(struct cpns_hdr *hdr, const struct cpns_rec *rec);
-int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf,
-		     size_t len);
-int cpns_record_open(const struct cpns_epoch_keys *keys, const u8 *hdr,
+int cpns_record_seal(struct cpns_epoch_keys *keys, u8 *buf, size_t len);
+int cpns_record_open(struct cpns_epoch_keys *keys, const u8 *hdr,
 		     struct scatterlist *sg, size_t len);
-bool cpns_record_req_fits(struct crypto_aead *aead);
-int cpns_record_init(void);
-void cpns_record_exit(void);
+
+/**
+ * struct cpns_crypt - an AES-256-GCM seal or open that may finish later
+ * @keys: the epoch's keys, referenced until cpns_crypt_free()
+ * @done: set by cpns_crypt_run(): called with the result when the
+ *	operation finishes after cpns_crypt_run() returned -EINPROGRESS, in
+ *	softirq or process context (bottom halves may be enabled)
+ * @priv: the caller's state, of the size given to cpns_crypt_new()
+ * @sg: the record (assoc || text || tag), as many entries as given to
+ *	cpns_crypt_new(); the caller maps the record into it
+ * @req: the request, behind the caller's state in the same allocation
+ * @nonce: the record's nonce while the operation runs
+ */
+struct cpns_crypt {
+	struct cpns_epoch_keys	*keys;
+	void			(*done)(struct cpns_crypt *c, int err);
+	void			*priv;
+	struct scatterlist	*sg;
+	struct aead_request	*req;
+	u8			nonce[CPNS_NONCE_LEN];
+};
+
+struct cpns_crypt *cpns_crypt_new(struct cpns_epoch_keys *keys,
+				  unsigned int nsg, size_t priv_size,
+				  gfp_t gfp);
+int cpns_crypt_run(struct cpns_crypt *c, const u8 *hdr, size_t len,
+		   bool enc, void (*done)(struct cpns_crypt *c, int err));
+void cpns_crypt_free(struct cpns_crypt *c);
 
 /* ---- replay window (replay.c) ---------------------------------------- */
 

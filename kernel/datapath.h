@@ -17,6 +17,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/udp.h>
+#include <linux/wait.h>
 #include <net/sock.h>
 #include <uapi/linux/cpns.h>
 
@@ -35,12 +36,17 @@ struct netlink_ext_ack;
  *	taken with the _bh variants
  * @socks: bound AF_CPNS sockets hashed by (entity ID, port); changed under
  *	@sock_lock, read under RCU from the packet path
+ * @crypt_inflight: AES-256-GCM seals and opens of this namespace's
+ *	records that may still finish in a callback (cpns_dp_crypt_begin())
+ * @crypt_wait: woken when @crypt_inflight drops to zero
  */
 struct cpns_dp {
 	struct socket __rcu *udp4;
 	struct socket __rcu *udp6;
 	spinlock_t sock_lock;
 	struct hlist_head socks[1 << CPNS_SOCK_HASH_BITS];
+	atomic_t crypt_inflight;
+	wait_queue_head_t crypt_wait;
 };
 
 /* ---- namespace lifetime (called from netns.c) --------------------------- */
@@ -49,6 +55,10 @@ int cpns_dp_net_init(struct cpns_net *cn);
  * state is torn down.
  */
 void cpns_dp_net_exit(struct cpns_net *cn);
+/* Wait until no seal or open of the namespace's records is running; after
+ * cpns_dp_net_exit() and cpns_rxq_flush(), when no new one can start.
+ */
+void cpns_dp_crypt_drain(struct cpns_net *cn);
 
 /* ---- UDP transport (called by the control plane under cn->lock) --------- */
 /* Open the UDP sockets on the configured port (first local ID added). */
@@ -129,6 +139,10 @@ bool cpns_sock_integrity_allowed(const struct sock *sk);
 int cpns_udp_xmit(struct cpns_net *cn, struct sk_buff *skb,
 		  const struct cpns_endpoint *to);
 
+/* udp.c: an AES-256-GCM seal or open of a record of @cn starts, ends */
+void cpns_dp_crypt_begin(struct cpns_net *cn);
+void cpns_dp_crypt_end(struct cpns_net *cn);
+
 /* send.c */
 int cpns_send(struct cpns_net *cn, struct sock *sk,
 	      const struct cpns_tx_req *req, struct msghdr *msg, size_t len);
@@ -137,8 +151,7 @@ int cpns_send(struct cpns_net *cn, struct sock *sk,
 void cpns_receive(struct cpns_net *cn, struct sk_buff *skb,
 		  const struct cpns_endpoint *from);
 void cpns_receive_sealed(struct cpns_net *cn, struct sk_buff *skb,
-			 const struct cpns_rec *rec,
-			 const struct cpns_endpoint *from);
+			 const struct cpns_rec *rec);
 void cpns_deliver(struct cpns_net *cn, struct sk_buff *skb,
 		  const struct cpns_rec *rec, struct cpns_gen *g);
 

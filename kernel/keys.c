@@ -8,6 +8,8 @@
 #include <crypto/hash.h>
 #include <crypto/sha2.h>
 #include <linux/err.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -232,18 +234,70 @@ void cpns_keys_exit(void)
 	cpns_hmac_tfm = NULL;
 }
 
+/*
+ * The AES-256-GCM implementation of epoch keys derived from now on:
+ * "gcm(aes)", the crypto API's best, or another implementation of gcm(aes)
+ * that the parameter aes_gcm names - a driver such as "generic-gcm-aesni",
+ * or "cryptd(gcm_base(ctr(aes-generic),ghash-generic))", which finishes
+ * every operation in a worker (tests use it). Written and read under the
+ * module's parameter lock.
+ */
+static char cpns_aes_gcm[CRYPTO_MAX_ALG_NAME] = "gcm(aes)";
+
+static int cpns_aes_gcm_set(const char *val, const struct kernel_param *kp)
+{
+	char name[CRYPTO_MAX_ALG_NAME];
+	struct crypto_aead *tfm;
+	bool gcm;
+
+	if (strscpy(name, val, sizeof(name)) < 0)
+		return -EINVAL;
+	tfm = crypto_alloc_aead(strim(name), 0, 0);
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	gcm = !strcmp(crypto_tfm_alg_name(crypto_aead_tfm(tfm)), "gcm(aes)");
+	crypto_free_aead(tfm);
+	if (!gcm)
+		return -EINVAL;
+	strscpy(cpns_aes_gcm, strim(name), sizeof(cpns_aes_gcm));
+	return 0;
+}
+
+static int cpns_aes_gcm_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", cpns_aes_gcm);
+}
+
+static const struct kernel_param_ops cpns_aes_gcm_ops = {
+	.set = cpns_aes_gcm_set,
+	.get = cpns_aes_gcm_get,
+};
+
+module_param_cb(aes_gcm, &cpns_aes_gcm_ops, NULL, 0644);
+MODULE_PARM_DESC(aes_gcm,
+		 "crypto API implementation of AES-256-GCM for keys derived from now on (default gcm(aes): the best available; any implementation of gcm(aes) by name)");
+
 /**
- * cpns_aead_alloc() - an unkeyed synchronous AES-256-GCM transform
+ * cpns_aead_alloc() - an unkeyed AES-256-GCM transform
  *
- * Synchronous only (CRYPTO_ALG_ASYNC masked), so that records can be
- * sealed and opened in softirq with a per-CPU request. Suite 2 does not
- * use the crypto API's transforms (chachapoly.c). Process context.
+ * The implementation the parameter aes_gcm names, by default the crypto
+ * API's best, asynchronous ones included: on x86 the AES-NI one is
+ * asynchronous (it runs at once when the CPU's SIMD registers are usable,
+ * and from a worker otherwise), and the synchronous one the API offers
+ * instead computes GHASH a table lookup at a time. Records therefore go
+ * through &struct cpns_crypt (record.c). Suite 2 does not use the crypto
+ * API's transforms (chachapoly.c). Process context.
  *
  * Return: the transform, or an ERR_PTR() with an errno of the crypto API.
  */
 struct crypto_aead *cpns_aead_alloc(void)
 {
-	return crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+	char name[CRYPTO_MAX_ALG_NAME];
+
+	kernel_param_lock(THIS_MODULE);
+	strscpy(name, cpns_aes_gcm, sizeof(name));
+	kernel_param_unlock(THIS_MODULE);
+	return crypto_alloc_aead(name, 0, 0);
 }
 
 /**
@@ -252,14 +306,13 @@ struct crypto_aead *cpns_aead_alloc(void)
  * @ts: ts_n of the epoch
  * @epoch: n
  *
- * Derives key_n and iv_n. For AES-256-GCM, allocates a synchronous
- * transform with cpns_aead_alloc() and keys it with key_n and a 16-byte
- * tag, and key_n is wiped before returning; ChaCha20-Poly1305 keeps key_n
- * in the result. Process context only; may sleep.
+ * Derives key_n and iv_n. For AES-256-GCM, allocates a transform with
+ * cpns_aead_alloc() and keys it with key_n and a 16-byte tag, and key_n is
+ * wiped before returning; ChaCha20-Poly1305 keeps key_n in the result.
+ * Process context only; may sleep.
  *
  * Return: the new keys, or an ERR_PTR() (-EINVAL for a bad suite, -ENOMEM,
- * -EOPNOTSUPP when the transform's request does not fit the per-CPU one
- * of record.c, or an errno of the crypto API).
+ * or an errno of the crypto API).
  */
 struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 					    const u8 ts[CPNS_SECRET_LEN],
@@ -275,6 +328,7 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 	keys = kzalloc(sizeof(*keys), GFP_KERNEL);
 	if (!keys)
 		return ERR_PTR(-ENOMEM);
+	refcount_set(&keys->ref, 1);
 	keys->suite = suite;
 	keys->epoch = epoch;
 
@@ -288,10 +342,6 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 	if (IS_ERR(keys->aead)) {
 		err = PTR_ERR(keys->aead);
 		goto err_free_keys;
-	}
-	if (!cpns_record_req_fits(keys->aead)) {
-		err = -EOPNOTSUPP;
-		goto err_free_aead;
 	}
 	err = crypto_aead_setkey(keys->aead, keys->key, sizeof(keys->key)) ?:
 	      crypto_aead_setauthsize(keys->aead, CPNS_TAG_LEN);
@@ -308,10 +358,17 @@ err_free_keys:
 	return ERR_PTR(err);
 }
 
-static void cpns_epoch_keys_free_rcu(struct rcu_head *rcu)
+/**
+ * cpns_epoch_keys_put() - drop a reference to epoch keys
+ * @keys: the keys
+ *
+ * The last one frees them. Any context: softirq, or a crypto
+ * implementation's completion.
+ */
+void cpns_epoch_keys_put(struct cpns_epoch_keys *keys)
 {
-	struct cpns_epoch_keys *keys = container_of(rcu, typeof(*keys), rcu);
-
+	if (!refcount_dec_and_test(&keys->ref))
+		return;
 	/* crypto_free_aead() zeroises the transform's key schedule;
 	 * kfree_sensitive() the key of suite 2.
 	 */
@@ -320,11 +377,18 @@ static void cpns_epoch_keys_free_rcu(struct rcu_head *rcu)
 	kfree_sensitive(keys);
 }
 
+static void cpns_epoch_keys_free_rcu(struct rcu_head *rcu)
+{
+	cpns_epoch_keys_put(container_of(rcu, struct cpns_epoch_keys, rcu));
+}
+
 /**
  * cpns_epoch_keys_free() - free epoch keys after an RCU grace period
  * @keys: keys already unpublished from every RCU-visible pointer, or NULL
  *
- * Safe in any context, including softirq with a spinlock held.
+ * Drops the publisher's reference after the grace period; a seal or open
+ * still running then holds another, and the keys go with it. Safe in any
+ * context, including softirq with a spinlock held.
  */
 void cpns_epoch_keys_free(struct cpns_epoch_keys *keys)
 {

@@ -17,12 +17,9 @@ static int __init cpns_init(void)
 	ret = cpns_keys_init();
 	if (ret)
 		return ret;
-	ret = cpns_record_init();
-	if (ret)
-		goto err_keys_exit;
 	ret = cpns_rxq_init();
 	if (ret)
-		goto err_record_exit;
+		goto err_keys_exit;
 	ret = cpns_netns_init();
 	if (ret)
 		goto err_rxq_exit;
@@ -43,8 +40,6 @@ err_netns_exit:
 	cpns_netns_exit();
 err_rxq_exit:
 	cpns_rxq_exit();
-err_record_exit:
-	cpns_record_exit();
 err_keys_exit:
 	cpns_keys_exit();
 	return ret;
@@ -59,7 +54,6 @@ static void __exit cpns_exit(void)
 	/* Wait for call_rcu() callbacks before the module text goes away. */
 	rcu_barrier();
 	/* cpns_netns_exit() destroyed the derive workqueue. */
-	cpns_record_exit();
 	cpns_keys_exit();
 	pr_info("unloaded\n");
 }

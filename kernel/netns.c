@@ -42,10 +42,12 @@ static void __net_exit cpns_net_exit(struct net *net)
 	struct cpns_net *cn = cpns_net(net);
 
 	/* The UDP sockets go first: no record may meet torn-down state.
-	 * Then the records they queued for other CPUs are handled.
+	 * Then the records they queued for other CPUs are handled, and the
+	 * seals and opens that finish in a callback are waited for.
 	 */
 	cpns_dp_net_exit(cn);
 	cpns_rxq_flush();
+	cpns_dp_crypt_drain(cn);
 	cpns_ctl_net_exit(cn);
 	free_percpu(cn->stats);
 	mutex_destroy(&cn->lock);

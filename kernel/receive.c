@@ -106,13 +106,129 @@ static void cpns_forward(struct cpns_net *cn, struct sk_buff *skb,
  */
 #define CPNS_OPEN_SG_STACK	8
 
-/* Step 11 in place, without linearizing the record: like esp4, make the
- * data private with skb_cow_data() and map it with skb_to_sgvec().
- * Returns -EBADMSG when authentication fails, another errno when the
- * record could not be opened at all.
+/**
+ * struct cpns_rx_op - a protected record between step 11 and delivery
+ * @cn: the namespace
+ * @g: the generation it was received on
+ * @skb: the record; its UDP source address is in CPNS_SKB_CB(skb)->from
+ * @rec: its header fields
+ * @now: time of reception, ms
  */
-static int cpns_open_skb(const struct cpns_epoch_keys *keys,
-			 struct sk_buff *skb)
+struct cpns_rx_op {
+	struct cpns_net *cn;
+	struct cpns_gen *g;
+	struct sk_buff *skb;
+	struct cpns_rec rec;
+	u64 now;
+};
+
+/* Steps 12 to 14 once step 11 gave @err. Under rcu_read_lock() with
+ * bottom halves disabled.
+ */
+static void cpns_receive_opened(const struct cpns_rx_op *op, int err)
+{
+	const struct cpns_rec *rec = &op->rec;
+	struct cpns_net *cn = op->cn;
+	struct sk_buff *skb = op->skb;
+	struct cpns_gen *g = op->g;
+	struct cpns_rx_events ev;
+	enum cpns_drop drop;
+
+	if (err) {
+		if (err != -EBADMSG)
+			goto err_free;
+		drop = CPNS_DROP_AUTH;
+		goto err_drop;
+	}
+	/* Step 12 */
+	drop = cpns_rx_commit(&g->rx, rec->epoch, rec->seq, op->now, &ev);
+	if (drop)
+		goto err_drop;
+	cpns_gen_rx_done(cn, g, &ev, rec->epoch, rec->length, op->now);
+	cpns_addr_learn(cn, rec->src, &CPNS_SKB_CB(skb)->from);
+
+	if (pskb_trim(skb, CPNS_HDR_LEN + rec->length))
+		goto err_free;
+	cpns_deliver(cn, skb, rec, g);
+	return;
+
+err_drop:
+	cpns_rx_drop(cn, g, drop);
+err_free:
+	kfree_skb(skb);
+}
+
+/* The completion of an open that finished later. */
+static void cpns_receive_opened_done(struct cpns_crypt *c, int err)
+{
+	struct cpns_rx_op *op = c->priv;
+	struct cpns_net *cn = op->cn;
+
+	local_bh_disable();
+	rcu_read_lock();
+	if (cpns_gen_installed(op->g)) {
+		cpns_receive_opened(op, err);
+	} else {
+		/* Erased meanwhile: as if it had not been found (step 7a). */
+		cpns_rx_drop(cn, op->g, CPNS_DROP_NO_SESSION);
+		kfree_skb(op->skb);
+	}
+	rcu_read_unlock();
+	local_bh_enable();
+	cpns_gen_unhold(op->g);
+	cpns_crypt_free(c);
+	cpns_dp_crypt_end(cn);
+}
+
+/* Step 11 for suite 1, in place: the open may finish later, in
+ * cpns_receive_opened_done(). The data is made private with
+ * skb_cow_data() and mapped with skb_to_sgvec(), as esp4 does.
+ */
+static void cpns_open_aes(const struct cpns_rx_op *op,
+			  struct cpns_epoch_keys *keys)
+{
+	struct sk_buff *trailer;
+	struct cpns_crypt *c;
+	int nsg, err;
+
+	nsg = skb_cow_data(op->skb, 0, &trailer);
+	if (nsg < 0) {
+		err = nsg;
+		goto err_opened;
+	}
+	err = -ENOMEM;
+	c = cpns_crypt_new(keys, nsg, sizeof(*op), GFP_ATOMIC);
+	if (!c)
+		goto err_opened;
+	err = skb_to_sgvec(op->skb, c->sg, 0, op->skb->len);
+	if (err < 0)
+		goto err_free_crypt;
+	err = -ENOKEY;
+	if (!cpns_gen_hold(op->g))
+		goto err_free_crypt;
+	/* The completion may run after this softirq: a reference-less route
+	 * is valid only in it, and the device may go meanwhile (as for the
+	 * queues of rxqueue.c). Delivery needs neither.
+	 */
+	skb_dst_drop(op->skb);
+	op->skb->dev = NULL;
+	memcpy(c->priv, op, sizeof(*op));
+	cpns_dp_crypt_begin(op->cn);
+	err = cpns_crypt_run(c, op->skb->data, op->skb->len, false,
+			     cpns_receive_opened_done);
+	if (err == -EINPROGRESS)
+		return;
+	cpns_dp_crypt_end(op->cn);
+	cpns_gen_unhold(op->g);
+err_free_crypt:
+	cpns_crypt_free(c);
+err_opened:
+	cpns_receive_opened(op, err);
+}
+
+/* Step 11 for suite 2, in place and at once, like cpns_open_aes(). */
+static int cpns_open_chachapoly(struct cpns_epoch_keys *keys,
+				struct sk_buff *skb)
 {
 	struct scatterlist sg_stack[CPNS_OPEN_SG_STACK], *sg = sg_stack;
 	struct sk_buff *trailer;
@@ -138,64 +254,54 @@ static int cpns_open_skb(const struct cpns_epoch_keys *keys,
 /**
  * cpns_receive_sealed() - steps 7 to 12 for a protected record, then 13, 14
  * @cn: the namespace
- * @skb: the record, header linear and checked (steps 1 to 6); consumed
+ * @skb: the record, header linear and checked (steps 1 to 6), its UDP
+ *	source address in CPNS_SKB_CB(skb)->from; consumed
  * @rec: its header fields
- * @from: the datagram's UDP source address
  *
  * Call under rcu_read_lock() with bottom halves disabled: from
- * cpns_receive() in the softirq or from the worker of rxqueue.c.
+ * cpns_receive() in the softirq or from the worker of rxqueue.c. Steps 12
+ * to 14 of an AES-256-GCM record may run later, from the completion of its
+ * open.
  */
 void cpns_receive_sealed(struct cpns_net *cn, struct sk_buff *skb,
-			 const struct cpns_rec *rec,
-			 const struct cpns_endpoint *from)
+			 const struct cpns_rec *rec)
 {
+	struct cpns_rx_op op = {
+		.cn = cn,
+		.skb = skb,
+		.rec = *rec,
+		.now = cpns_now(),
+	};
 	struct cpns_rx_ticket t;
-	struct cpns_rx_events ev;
 	enum cpns_drop drop;
-	struct cpns_gen *g;
-	u64 now = cpns_now();
-	int err;
 
 	/* Step 7a */
-	g = cpns_gen_rx(cn, rec->src, rec->dst, rec->generation, now);
-	if (!g) {
+	op.g = cpns_gen_rx(cn, rec->src, rec->dst, rec->generation, op.now);
+	if (!op.g) {
 		cpns_rx_drop(cn, NULL, CPNS_DROP_NO_SESSION);
-		cpns_nl_notify_no_session(cn, rec, from);
+		cpns_nl_notify_no_session(cn, rec, &CPNS_SKB_CB(skb)->from);
 		goto err_free;
 	}
 	/* Step 7b */
-	if (rec->suite != g->suite) {
+	if (rec->suite != op.g->suite) {
 		drop = CPNS_DROP_SUITE_MISMATCH;
 		goto err_drop;
 	}
 	/* Steps 8a, 8b, 9, 10 */
-	drop = cpns_rx_check(&g->rx, rec->epoch, rec->seq, now, &t);
+	drop = cpns_rx_check(&op.g->rx, rec->epoch, rec->seq, op.now, &t);
 	if (t.need_derive)
-		cpns_gen_need_derive(g);
+		cpns_gen_need_derive(op.g);
 	if (drop)
 		goto err_drop;
 	/* Step 11 */
-	err = cpns_open_skb(t.keys, skb);
-	if (err) {
-		if (err != -EBADMSG)
-			goto err_free;
-		drop = CPNS_DROP_AUTH;
-		goto err_drop;
-	}
-	/* Step 12 */
-	drop = cpns_rx_commit(&g->rx, rec->epoch, rec->seq, now, &ev);
-	if (drop)
-		goto err_drop;
-	cpns_gen_rx_done(cn, g, &ev, rec->epoch, rec->length, now);
-	cpns_addr_learn(cn, rec->src, from);
-
-	if (pskb_trim(skb, CPNS_HDR_LEN + rec->length))
-		goto err_free;
-	cpns_deliver(cn, skb, rec, g);
+	if (t.keys->aead)
+		cpns_open_aes(&op, t.keys);
+	else
+		cpns_receive_opened(&op, cpns_open_chachapoly(t.keys, skb));
 	return;
 
 err_drop:
-	cpns_rx_drop(cn, g, drop);
+	cpns_rx_drop(cn, op.g, drop);
 err_free:
 	kfree_skb(skb);
 }
@@ -244,7 +350,7 @@ void cpns_receive(struct cpns_net *cn, struct sk_buff *skb,
 	if (rec.suite == CPNS_SUITE_NONE)
 		cpns_deliver(cn, skb, &rec, NULL);
 	else if (!cpns_rxq_defer(cn, skb, &rec))
-		cpns_receive_sealed(cn, skb, &rec, from);
+		cpns_receive_sealed(cn, skb, &rec);
 out_unlock:
 	rcu_read_unlock();
 	return;

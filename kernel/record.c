@@ -1,30 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cpns: record header checks (PROTOCOL.md 2.6 steps 1-4 and 6) and record
- * seal/open (2.2): sealing on linear buffers, opening on scatterlists;
- * AES-256-GCM through the crypto API, ChaCha20-Poly1305 in chachapoly.c.
+ * seal/open (2.2) on scatterlists: AES-256-GCM through the crypto API, in
+ * a &struct cpns_crypt that may finish later, ChaCha20-Poly1305 in
+ * chachapoly.c, always at once.
  */
 
 #include <crypto/aead.h>
-#include <linux/bottom_half.h>
+#include <linux/completion.h>
 #include <linux/err.h>
-#include <linux/percpu.h>
 #include <linux/scatterlist.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <asm/unaligned.h>
 
 #include "crypto.h"
-
-/*
- * One AES-256-GCM request per CPU. The transforms are synchronous (keys.c),
- * so a request lives only inside one seal or open, which runs with bottom
- * halves disabled: nothing else on the CPU can use the request meanwhile,
- * and no record pays for an allocation. cpns_record_init() sizes it for
- * the implementation the crypto API picks; a transform needing more is
- * refused by cpns_record_req_fits().
- */
-static void __percpu *cpns_aead_req;
-static unsigned int cpns_aead_req_size;
 
 static bool cpns_id_valid(const u8 id[CPNS_ID_LEN])
 {
@@ -137,86 +127,213 @@ void cpns_hdr_fill(struct cpns_hdr *hdr, const struct cpns_rec *rec)
 	put_unaligned_be16(rec->dst_port, &hdr->dst_port);
 }
 
-/*
- * Seal or open in place the record whose header is at @hdr and whose
- * bytes, header included, are @sg. The AEAD sees assoc || text || tag: C=1
- * authenticates the header and encrypts the payload; C=0 authenticates
- * header || payload with an empty plaintext, so the payload is associated
- * data.
+/* The AEAD's view of a record: assoc || text || tag. C=1 authenticates the
+ * header and encrypts the payload; C=0 authenticates header || payload
+ * with an empty plaintext, so the payload is associated data. Fills
+ * @nonce = iv XOR (0^4 || u64(seq)).
  */
-static int cpns_record_crypt(const struct cpns_epoch_keys *keys,
-			     const u8 *hdr_buf, struct scatterlist *sg,
-			     size_t len, bool enc)
+static int cpns_record_layout(const struct cpns_epoch_keys *keys,
+			      const u8 *hdr_buf, size_t len, size_t *assoc,
+			      size_t *text, u8 nonce[CPNS_NONCE_LEN])
 {
 	const struct cpns_hdr *hdr = (const struct cpns_hdr *)hdr_buf;
 	size_t length = get_unaligned_be16(&hdr->length);
-	struct aead_request *req;
-	u8 nonce[CPNS_NONCE_LEN];
-	size_t assoc, text;
-	__be64 seq;
+	__be64 seq = hdr->seq;
 	unsigned int i;
-	int err;
 
 	if (len != CPNS_HDR_LEN + length + CPNS_TAG_LEN)
 		return -EINVAL;
-
 	if (hdr->flags & CPNS_FLAG_C) {
-		assoc = CPNS_HDR_LEN;
-		text = length;
+		*assoc = CPNS_HDR_LEN;
+		*text = length;
 	} else {
-		assoc = CPNS_HDR_LEN + length;
-		text = 0;
+		*assoc = CPNS_HDR_LEN + length;
+		*text = 0;
 	}
-
-	/* nonce = iv XOR (0^4 || u64(seq)) */
 	memcpy(nonce, keys->iv, CPNS_NONCE_LEN);
-	seq = hdr->seq;
 	for (i = 0; i < sizeof(seq); i++)
 		nonce[4 + i] ^= ((u8 *)&seq)[i];
+	return 0;
+}
+
+/**
+ * cpns_crypt_new() - prepare an AES-256-GCM seal or open
+ * @keys: suite 1 keys of the record's epoch, found under rcu_read_lock()
+ *	(held by the caller) or otherwise referenced; the operation takes a
+ *	reference of its own
+ * @nsg: scatterlist entries the record needs
+ * @priv_size: bytes of caller state carried to the completion
+ * @gfp: allocation flags
+ *
+ * One allocation holds the operation, the scatterlist, the caller's state
+ * and the crypto API's request.
+ *
+ * Return: the operation, its scatterlist initialised with @nsg entries, or
+ * NULL when out of memory.
+ */
+struct cpns_crypt *cpns_crypt_new(struct cpns_epoch_keys *keys,
+				  unsigned int nsg, size_t priv_size,
+				  gfp_t gfp)
+{
+	size_t sg_off = ALIGN(sizeof(struct cpns_crypt), sizeof(long));
+	size_t priv_off = ALIGN(sg_off + nsg * sizeof(struct scatterlist),
+				sizeof(long));
+	size_t req_off = ALIGN(priv_off + priv_size, CRYPTO_MINALIGN);
+	struct cpns_crypt *c;
+	u8 *p;
+
+	p = kmalloc(req_off + sizeof(struct aead_request) +
+		    crypto_aead_reqsize(keys->aead), gfp);
+	if (!p)
+		return NULL;
+	c = (struct cpns_crypt *)p;
+	c->keys = keys;
+	refcount_inc(&keys->ref);
+	c->done = NULL;
+	c->sg = (struct scatterlist *)(p + sg_off);
+	c->priv = p + priv_off;
+	c->req = (struct aead_request *)(p + req_off);
+	sg_init_table(c->sg, nsg);
+	return c;
+}
+
+/* The crypto API's completion of a request that returned -EINPROGRESS. */
+static void cpns_crypt_complete(struct crypto_async_request *areq, int err)
+{
+	struct cpns_crypt *c = areq->data;
+
+	/* Only a backlogged request is told that it started; none is. */
+	if (err == -EINPROGRESS)
+		return;
+	c->done(c, err);
+}
+
+/**
+ * cpns_crypt_run() - seal or open the record mapped by @c->sg in place
+ * @c: the operation, from cpns_crypt_new()
+ * @hdr: the record's header, linear, at the start of what @c->sg maps
+ * @len: the record's length, header and tag included
+ * @enc: seal (compute and write the tag) or open (check it)
+ * @done: the completion, if the operation finishes later
+ *
+ * Any context. The caller's state in @c->priv must be complete before the
+ * call: @done may run on another CPU before this returns.
+ *
+ * Return: -EINPROGRESS when @done will be called with the result; else the
+ * result, and @done is not called: 0, -EBADMSG when authentication fails,
+ * -EINVAL if @len does not match the header, -EBUSY when the
+ * implementation's queue is full, or another errno of the crypto API.
+ */
+int cpns_crypt_run(struct cpns_crypt *c, const u8 *hdr, size_t len,
+		   bool enc, void (*done)(struct cpns_crypt *c, int err))
+{
+	size_t assoc, text;
+	int err;
+
+	err = cpns_record_layout(c->keys, hdr, len, &assoc, &text, c->nonce);
+	if (err)
+		return err;
+	c->done = done;
+	aead_request_set_tfm(c->req, c->keys->aead);
+	aead_request_set_callback(c->req, 0, cpns_crypt_complete, c);
+	aead_request_set_ad(c->req, assoc);
+	if (enc) {
+		aead_request_set_crypt(c->req, c->sg, c->sg, text, c->nonce);
+		err = crypto_aead_encrypt(c->req);
+	} else {
+		aead_request_set_crypt(c->req, c->sg, c->sg,
+				       text + CPNS_TAG_LEN, c->nonce);
+		err = crypto_aead_decrypt(c->req);
+	}
+	return err == -EINPROGRESS ? -EINPROGRESS : err;
+}
+
+/**
+ * cpns_crypt_free() - release a finished operation
+ * @c: the operation; its result was returned or passed to its completion
+ *
+ * Wipes the request (it held the nonce and GHASH state) and drops the
+ * reference to the keys. Any context.
+ */
+void cpns_crypt_free(struct cpns_crypt *c)
+{
+	cpns_epoch_keys_put(c->keys);
+	kfree_sensitive(c);
+}
+
+struct cpns_crypt_wait {
+	struct completion	done;
+	int			err;
+};
+
+static void cpns_crypt_wake(struct cpns_crypt *c, int err)
+{
+	struct cpns_crypt_wait *w = c->priv;
+
+	w->err = err;
+	complete(&w->done);
+}
+
+/*
+ * Seal or open in place the record whose header is at @hdr_buf and whose
+ * bytes, header included, are the @nsg entries of @sg; suite 1 waits for
+ * an implementation that finishes later.
+ */
+static int cpns_record_crypt(struct cpns_epoch_keys *keys,
+			     const u8 *hdr_buf, struct scatterlist *sg,
+			     unsigned int nsg, size_t len, bool enc)
+{
+	struct cpns_crypt_wait *w;
+	u8 nonce[CPNS_NONCE_LEN];
+	struct cpns_crypt *c;
+	size_t assoc, text;
+	int err;
 
 	if (keys->suite == CPNS_SUITE_CHACHA20POLY1305) {
-		err = cpns_chachapoly_crypt(keys->key, nonce, sg, assoc, text,
+		err = cpns_record_layout(keys, hdr_buf, len, &assoc, &text,
+					 nonce) ?:
+		      cpns_chachapoly_crypt(keys->key, nonce, sg, assoc, text,
 					    enc);
-	} else {
-		local_bh_disable();
-		req = this_cpu_ptr(cpns_aead_req);
-		aead_request_set_tfm(req, keys->aead);
-		aead_request_set_callback(req, 0, NULL, NULL);
-		aead_request_set_ad(req, assoc);
-		if (enc) {
-			aead_request_set_crypt(req, sg, sg, text, nonce);
-			err = crypto_aead_encrypt(req);
-		} else {
-			aead_request_set_crypt(req, sg, sg,
-					       text + CPNS_TAG_LEN, nonce);
-			err = crypto_aead_decrypt(req);
-		}
-		/* The request holds a copy of the nonce and GHASH state. */
-		memzero_explicit(req, cpns_aead_req_size);
-		local_bh_enable();
+		memzero_explicit(nonce, sizeof(nonce));
+		return err;
 	}
-	memzero_explicit(nonce, sizeof(nonce));
+
+	c = cpns_crypt_new(keys, nsg, sizeof(*w), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c->sg, sg, nsg * sizeof(*sg));
+	sg_mark_end(&c->sg[nsg - 1]);
+	w = c->priv;
+	init_completion(&w->done);
+	err = cpns_crypt_run(c, hdr_buf, len, enc, cpns_crypt_wake);
+	if (err == -EINPROGRESS) {
+		wait_for_completion(&w->done);
+		err = w->err;
+	}
+	cpns_crypt_free(c);
 	return err;
 }
 
 /**
- * cpns_record_seal() - protect a record in place
+ * cpns_record_seal() - protect a record in place, at once
  * @keys: keys of the header's epoch
  * @buf: header (filled by the caller) || payload || room for the tag
  * @len: 52 + payload length + 16
  *
- * Never sleeps; callable in softirq. The caller holds the RCU read lock
- * that protects @keys.
+ * Suite 2 never sleeps and may be called in any context, inside the RCU
+ * read-side section that protects @keys. Suite 1 may sleep until the
+ * implementation is done: process context, with @keys referenced; the
+ * packet path uses cpns_crypt_run() for it.
  *
- * Return: 0, -EINVAL if @len does not match the header, or an errno of
- * the crypto API.
+ * Return: 0, -EINVAL if @len does not match the header, -ENOMEM, or an
+ * errno of the crypto API.
  */
-int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf, size_t len)
+int cpns_record_seal(struct cpns_epoch_keys *keys, u8 *buf, size_t len)
 {
 	struct scatterlist sg;
 
 	sg_init_one(&sg, buf, len);
-	return cpns_record_crypt(keys, buf, &sg, len, true);
+	return cpns_record_crypt(keys, buf, &sg, 1, len, true);
 }
 
 /**
@@ -224,66 +341,17 @@ int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf, size_t len)
  * @keys: keys of the header's epoch
  * @hdr: the record's header, linear: a record that passed
  *	cpns_record_check(), and the start of what @sg maps
- * @sg: the whole record, header included, writable
+ * @sg: the whole record, header included, writable, not chained
  * @len: its length
  *
  * On success the payload behind the header is plaintext; on failure the
- * content is unspecified. Never sleeps; callable in softirq.
+ * content is unspecified. The contexts of cpns_record_seal() apply.
  *
  * Return: 0; -EBADMSG when authentication fails (drop reason AUTH);
- * -EINVAL if @len does not match the header.
+ * -EINVAL if @len does not match the header; -ENOMEM.
  */
-int cpns_record_open(const struct cpns_epoch_keys *keys, const u8 *hdr,
+int cpns_record_open(struct cpns_epoch_keys *keys, const u8 *hdr,
 		     struct scatterlist *sg, size_t len)
 {
-	return cpns_record_crypt(keys, hdr, sg, len, false);
-}
-
-/**
- * cpns_record_req_fits() - can records be sealed with this transform?
- * @aead: a synchronous AES-256-GCM transform
- *
- * Return: whether its request fits the per-CPU request of record.c.
- */
-bool cpns_record_req_fits(struct crypto_aead *aead)
-{
-	return sizeof(struct aead_request) + crypto_aead_reqsize(aead) <=
-	       cpns_aead_req_size;
-}
-
-/**
- * cpns_record_init() - allocate the per-CPU AES-256-GCM requests
- *
- * Sizes them for the implementation the crypto API picks now (allocating
- * a transform). Process context.
- *
- * Return: 0 or a negative errno.
- */
-int cpns_record_init(void)
-{
-	struct crypto_aead *aead;
-	unsigned int size;
-
-	aead = cpns_aead_alloc();
-	if (IS_ERR(aead))
-		return PTR_ERR(aead);
-	size = sizeof(struct aead_request) + crypto_aead_reqsize(aead);
-	crypto_free_aead(aead);
-	cpns_aead_req = __alloc_percpu(size, __alignof__(struct aead_request));
-	if (!cpns_aead_req)
-		return -ENOMEM;
-	cpns_aead_req_size = size;
-	return 0;
-}
-
-/**
- * cpns_record_exit() - free the per-CPU AEAD requests
- *
- * After the last record was sealed or opened.
- */
-void cpns_record_exit(void)
-{
-	free_percpu(cpns_aead_req);
-	cpns_aead_req = NULL;
-	cpns_aead_req_size = 0;
+	return cpns_record_crypt(keys, hdr, sg, sg_nents(sg), len, false);
 }

@@ -61,8 +61,7 @@ static void cpns_rxq_open(struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
-	cpns_receive_sealed(CPNS_SKB_CB(skb)->cn, skb, &rec,
-			    &CPNS_SKB_CB(skb)->from);
+	cpns_receive_sealed(CPNS_SKB_CB(skb)->cn, skb, &rec);
 }
 
 static void cpns_rxq_work(struct work_struct *work)

@@ -485,6 +485,29 @@ static void cpns_gen_put(struct cpns_gen *g)
 	kref_put(&g->ref, cpns_gen_release);
 }
 
+/**
+ * cpns_gen_hold() - keep a generation for a seal or open that finishes later
+ * @g: the generation, found under rcu_read_lock()
+ *
+ * Return: true with a reference the caller drops with cpns_gen_unhold(),
+ * false if the last reference is already gone.
+ */
+bool cpns_gen_hold(struct cpns_gen *g)
+{
+	return kref_get_unless_zero(&g->ref);
+}
+
+/**
+ * cpns_gen_unhold() - drop the reference of cpns_gen_hold()
+ * @g: the generation
+ *
+ * Any context: the last reference only schedules the free.
+ */
+void cpns_gen_unhold(struct cpns_gen *g)
+{
+	kref_put(&g->ref, cpns_gen_release);
+}
+
 static void cpns_gen_derive_work(struct work_struct *work)
 {
 	struct cpns_gen *g = container_of(work, struct cpns_gen, derive);

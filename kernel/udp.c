@@ -329,6 +329,8 @@ int cpns_dp_net_init(struct cpns_net *cn)
 	spin_lock_init(&cn->dp.sock_lock);
 	for (i = 0; i < ARRAY_SIZE(cn->dp.socks); i++)
 		INIT_HLIST_HEAD(&cn->dp.socks[i]);
+	atomic_set(&cn->dp.crypt_inflight, 0);
+	init_waitqueue_head(&cn->dp.crypt_wait);
 	return 0;
 }
 
@@ -348,4 +350,41 @@ void cpns_dp_net_exit(struct cpns_net *cn)
 	mutex_unlock(&cn->lock);
 	for (i = 0; i < ARRAY_SIZE(cn->dp.socks); i++)
 		WARN_ON_ONCE(!hlist_empty(&cn->dp.socks[i]));
+}
+
+/**
+ * cpns_dp_crypt_begin() - an AES-256-GCM seal or open of @cn starts
+ * @cn: the namespace
+ *
+ * Before cpns_crypt_run(): its completion may use @cn, which has to stay
+ * until cpns_dp_crypt_end(). Any context.
+ */
+void cpns_dp_crypt_begin(struct cpns_net *cn)
+{
+	atomic_inc(&cn->dp.crypt_inflight);
+}
+
+/**
+ * cpns_dp_crypt_end() - the operation of cpns_dp_crypt_begin() is over
+ * @cn: the namespace
+ *
+ * The caller's last use of @cn. Any context.
+ */
+void cpns_dp_crypt_end(struct cpns_net *cn)
+{
+	if (atomic_dec_and_test(&cn->dp.crypt_inflight))
+		wake_up(&cn->dp.crypt_wait);
+}
+
+/**
+ * cpns_dp_crypt_drain() - wait for the namespace's running seals and opens
+ * @cn: the dying namespace
+ *
+ * After cpns_dp_net_exit() and cpns_rxq_flush(): no record can start one
+ * any more (no UDP socket, no AF_CPNS socket, no queued record). Process
+ * context.
+ */
+void cpns_dp_crypt_drain(struct cpns_net *cn)
+{
+	wait_event(cn->dp.crypt_wait, !atomic_read(&cn->dp.crypt_inflight));
 }

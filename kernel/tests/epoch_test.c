@@ -197,6 +197,7 @@ static void cpns_epoch_tx_rx(struct kunit *test)
 	const size_t len = CPNS_HDR_LEN + 5 + CPNS_TAG_LEN;
 	struct cpns_rx_ticket ticket;
 	struct cpns_rx_events ev;
+	struct cpns_epoch_keys *keys;
 	struct cpns_tx_slot slot;
 	struct cpns_tx_dir *tx;
 	struct cpns_rx_dir *rx;
@@ -229,12 +230,14 @@ static void cpns_epoch_tx_rx(struct kunit *test)
 			KUNIT_ASSERT_EQ(test, 0, tx_send(tx, now, &slot));
 		rcu_read_lock();
 		KUNIT_ASSERT_EQ(test, 0, cpns_tx_next(tx, now, &slot));
+		keys = cpns_test_keys_hold(slot.keys);
+		rcu_read_unlock();
 		rec.epoch = slot.epoch;
 		rec.seq = slot.seq;
 		cpns_hdr_fill((struct cpns_hdr *)buf, &rec);
 		memcpy(buf + CPNS_HDR_LEN, "hello", 5);
-		KUNIT_EXPECT_EQ(test, 0, cpns_record_seal(slot.keys, buf, len));
-		rcu_read_unlock();
+		KUNIT_EXPECT_EQ(test, 0, cpns_record_seal(keys, buf, len));
+		cpns_epoch_keys_put(keys);
 		if (slot.need_derive)
 			KUNIT_EXPECT_EQ(test, 0, cpns_tx_derive_ahead(tx));
 
@@ -242,11 +245,13 @@ static void cpns_epoch_tx_rx(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE,
 				cpns_rx_check(rx, rec.epoch, rec.seq, now,
 					      &ticket));
-		if (ticket.keys)
-			KUNIT_EXPECT_EQ(test, 0,
-					cpns_test_open(ticket.keys, buf,
-						       len));
+		keys = cpns_test_keys_hold(ticket.keys);
 		rcu_read_unlock();
+		if (keys) {
+			KUNIT_EXPECT_EQ(test, 0,
+					cpns_test_open(keys, buf, len));
+			cpns_epoch_keys_put(keys);
+		}
 		KUNIT_EXPECT_EQ(test, 0, memcmp(buf + CPNS_HDR_LEN, "hello", 5));
 		KUNIT_EXPECT_EQ(test, CPNS_DROP_NONE,
 				cpns_rx_commit(rx, rec.epoch, rec.seq, now,
@@ -531,6 +536,7 @@ static enum cpns_drop rx_pipeline(struct rx_node *node, u8 *buf, size_t len,
 {
 	const struct cpns_vec_rx_setup *s = node->setup;
 	const struct cpns_vec_rx_session *sess = NULL;
+	struct cpns_epoch_keys *keys;
 	struct cpns_rx_ticket t;
 	struct cpns_rx_events ev;
 	struct cpns_rx_dir *rx;
@@ -566,9 +572,13 @@ static enum cpns_drop rx_pipeline(struct rx_node *node, u8 *buf, size_t len,
 
 	rcu_read_lock();
 	drop = cpns_rx_check(rx, rec.epoch, rec.seq, now, &t);
-	if (!drop && cpns_test_open(t.keys, buf, len))
-		drop = CPNS_DROP_AUTH;
+	keys = drop ? NULL : cpns_test_keys_hold(t.keys);
 	rcu_read_unlock();
+	if (keys) {
+		if (cpns_test_open(keys, buf, len))
+			drop = CPNS_DROP_AUTH;
+		cpns_epoch_keys_put(keys);
+	}
 	if (drop)
 		return drop;
 	drop = cpns_rx_commit(rx, rec.epoch, rec.seq, now, &ev);

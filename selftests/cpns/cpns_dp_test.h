@@ -579,38 +579,4 @@ static inline int cpns_ab_install(const struct cpns_ab *ab, int on_b,
 				   i2r, r2i);
 }
 
-#define CPNS_EPOCH_PARAM "/sys/module/cpns/parameters/tx_epoch_records"
-
-/* Write the module parameter tx_epoch_records; 0 or -errno. */
-static inline int cpns_epoch_param_write(const char *val)
-{
-	int fd = open(CPNS_EPOCH_PARAM, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	return err;
-}
-
-/* The value of tx_epoch_records, without the newline; 0 or -errno. */
-static inline int cpns_epoch_param_read(char *buf, size_t len)
-{
-	int fd = open(CPNS_EPOCH_PARAM, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 #endif /* _CPNS_DP_TEST_H */

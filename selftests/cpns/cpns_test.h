@@ -57,6 +57,52 @@ static inline int cpns_loaded(void)
 	return access("/sys/module/cpns", F_OK) == 0;
 }
 
+#define CPNS_PARAM_DIR "/sys/module/cpns/parameters/"
+
+/* An implementation of gcm(aes) for the module parameter aes_gcm that
+ * finishes every seal and open later, in cryptd's worker.
+ */
+#define CPNS_AES_GCM_LATER "cryptd(gcm_base(ctr(aes-generic),ghash-generic))"
+
+/* Write the module parameter @name; 0 or -errno. */
+static inline int cpns_param_write(const char *name, const char *val)
+{
+	char path[128];
+	ssize_t n;
+	int fd, err;
+
+	snprintf(path, sizeof(path), CPNS_PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* The value of the module parameter @name, without the newline; 0 or
+ * -errno.
+ */
+static inline int cpns_param_read(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), CPNS_PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
 /* Make sure the module is loaded with default parameters. */
 static inline int cpns_ensure_loaded(void)
 {

@@ -112,6 +112,24 @@ TEST_F_TIMEOUT(mod, family_parameter, 120)
 	ASSERT_EQ(0, cpns_load(NULL));
 }
 
+/* aes_gcm takes implementations of gcm(aes) only. */
+TEST_F(mod, aes_gcm_parameter)
+{
+	char v[128];
+
+	ASSERT_EQ(0, cpns_param_read("aes_gcm", v, sizeof(v)));
+	EXPECT_STREQ("gcm(aes)", v);
+	EXPECT_EQ(-EINVAL, cpns_param_write("aes_gcm", "rfc4106(gcm(aes))"));
+	EXPECT_EQ(-ENOENT, cpns_param_write("aes_gcm", "gcm(no-such-cipher)"));
+	ASSERT_EQ(0, cpns_param_read("aes_gcm", v, sizeof(v)));
+	EXPECT_STREQ("gcm(aes)", v);
+	/* A driver name, with the newline of echo. */
+	ASSERT_EQ(0, cpns_param_write("aes_gcm", CPNS_AES_GCM_LATER "\n"));
+	ASSERT_EQ(0, cpns_param_read("aes_gcm", v, sizeof(v)));
+	EXPECT_STREQ(CPNS_AES_GCM_LATER, v);
+	EXPECT_EQ(0, cpns_param_write("aes_gcm", "gcm(aes)"));
+}
+
 TEST_F(mod, other_netns)
 {
 	pid_t pid;

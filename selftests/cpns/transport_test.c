@@ -117,7 +117,7 @@ FIXTURE_TEARDOWN(endpoint)
 FIXTURE_TEARDOWN(transport)
 {
 	if (self->saved[0])
-		EXPECT_EQ(0, cpns_epoch_param_write(self->saved));
+		EXPECT_EQ(0, cpns_param_write("tx_epoch_records", self->saved));
 	cpns_ab_teardown(&self->ab);
 }
 
@@ -714,8 +714,8 @@ TEST_F(transport, exhausted)
 	ASSERT_NE(NULL, ev);
 
 	/* One record per epoch: 256 records use up the generation. */
-	ASSERT_EQ(0, cpns_epoch_param_read(self->saved, sizeof(self->saved)));
-	ASSERT_EQ(0, cpns_epoch_param_write("1"));
+	ASSERT_EQ(0, cpns_param_read("tx_epoch_records", self->saved, sizeof(self->saved)));
+	ASSERT_EQ(0, cpns_param_write("tx_epoch_records", "1"));
 
 	for (;;) {
 		snprintf(msg, sizeof(msg), "r%d", sent);
@@ -764,7 +764,7 @@ TEST_F(transport, exhausted)
 	nl_socket_free(ev);
 
 	/* A newer generation confirmed for transmission sends again. */
-	ASSERT_EQ(0, cpns_epoch_param_write(self->saved));
+	ASSERT_EQ(0, cpns_param_write("tx_epoch_records", self->saved));
 	self->saved[0] = 0;
 	ASSERT_EQ(0, cpns_ab_install(&self->ab, 1, 2, variant->suite,
 				     ts2_i2r, ts2_r2i));
