@@ -53,12 +53,13 @@ def main(path):
         print('| %s | %d | %.0f | %.2f | %d | %d |'
               % (case, size, rps, mbs, r['sent'], r['rounds']))
     print('\n## Targets\n')
-    print('Each ratio compares the receiver rates of the two paths in the same round, '
-          'in which the sender took the paths in turns of 200 ms (the guest\'s speed '
-          'follows the host\'s load, which moves within seconds); the verdict is on the '
-          'median of the rounds, every round is listed.\n')
+    print('Each ratio compares the receiver rates of two paths in the same run, in which '
+          'the sender took the paths in turns of 200 ms (the guest\'s speed follows the '
+          'host\'s load, which moves within seconds): AF_CPNS with plain UDP, and again '
+          'with WireGuard (rows .../wg), whose workers go on after its turn. The verdict '
+          'is on the median of the rounds, every round is listed.\n')
     for suite in ('aes256gcm', 'chacha20poly1305'):
-        target_line(per_round, 'cpns-' + suite, 'wireguard', 1400, 1,
+        target_line(per_round, 'cpns-%s/wg' % suite, 'wireguard', 1400, 1,
                     '1400 B, %s: %%s x WireGuard MB/s (target >= 1.0)' % suite, 1.0)
         target_line(per_round, 'cpns-' + suite, 'udp', 64, 0,
                     '64 B, %s: %%s x plain UDP records/s (target >= 0.6)' % suite, 0.6)
