@@ -192,6 +192,7 @@ int cpns_record_open(struct cpns_epoch_keys *keys, const u8 *hdr,
  * @sg: the record (assoc || text || tag), as many entries as given to
  *	cpns_crypt_new(); the caller maps the record into it
  * @req: the request, behind the caller's state in the same allocation
+ * @req_size: its size, implementation's context included
  * @nonce: the record's nonce while the operation runs
  */
 struct cpns_crypt {
@@ -200,6 +201,7 @@ struct cpns_crypt {
 	void			*priv;
 	struct scatterlist	*sg;
 	struct aead_request	*req;
+	unsigned int		req_size;
 	u8			nonce[CPNS_NONCE_LEN];
 };
 

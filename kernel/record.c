@@ -179,11 +179,12 @@ struct cpns_crypt *cpns_crypt_new(struct cpns_epoch_keys *keys,
 	size_t priv_off = ALIGN(sg_off + nsg * sizeof(struct scatterlist),
 				sizeof(long));
 	size_t req_off = ALIGN(priv_off + priv_size, CRYPTO_MINALIGN);
+	unsigned int req_size = sizeof(struct aead_request) +
+				crypto_aead_reqsize(keys->aead);
 	struct cpns_crypt *c;
 	u8 *p;
 
-	p = kmalloc(req_off + sizeof(struct aead_request) +
-		    crypto_aead_reqsize(keys->aead), gfp);
+	p = kmalloc(req_off + req_size, gfp);
 	if (!p)
 		return NULL;
 	c = (struct cpns_crypt *)p;
@@ -193,6 +194,7 @@ struct cpns_crypt *cpns_crypt_new(struct cpns_epoch_keys *keys,
 	c->sg = (struct scatterlist *)(p + sg_off);
 	c->priv = p + priv_off;
 	c->req = (struct aead_request *)(p + req_off);
+	c->req_size = req_size;
 	sg_init_table(c->sg, nsg);
 	return c;
 }
@@ -221,8 +223,9 @@ static void cpns_crypt_complete(struct crypto_async_request *areq, int err)
  *
  * Return: -EINPROGRESS when @done will be called with the result; else the
  * result, and @done is not called: 0, -EBADMSG when authentication fails,
- * -EINVAL if @len does not match the header, -EBUSY when the
- * implementation's queue is full, or another errno of the crypto API.
+ * -EINVAL if @len does not match the header, -ENOSPC when the
+ * implementation's queue is full (nothing is backlogged), or another errno
+ * of the crypto API.
  */
 int cpns_crypt_run(struct cpns_crypt *c, const u8 *hdr, size_t len,
 		   bool enc, void (*done)(struct cpns_crypt *c, int err))
@@ -245,20 +248,25 @@ int cpns_crypt_run(struct cpns_crypt *c, const u8 *hdr, size_t len,
 				       text + CPNS_TAG_LEN, c->nonce);
 		err = crypto_aead_decrypt(c->req);
 	}
-	return err == -EINPROGRESS ? -EINPROGRESS : err;
+	return err;
 }
 
 /**
  * cpns_crypt_free() - release a finished operation
  * @c: the operation; its result was returned or passed to its completion
  *
- * Wipes the request (it held the nonce and GHASH state) and drops the
- * reference to the keys. Any context.
+ * Wipes the nonce (iv_n XOR seq: it gives iv_n away) and the request (an
+ * implementation may keep GHASH state there, which gives H away) and
+ * drops the reference to the keys; the rest - the caller's state, the
+ * scatterlist - holds no secret, and is not written over for every
+ * record. Any context.
  */
 void cpns_crypt_free(struct cpns_crypt *c)
 {
 	cpns_epoch_keys_put(c->keys);
-	kfree_sensitive(c);
+	memzero_explicit(c->nonce, sizeof(c->nonce));
+	memzero_explicit(c->req, c->req_size);
+	kfree(c);
 }
 
 struct cpns_crypt_wait {

@@ -136,7 +136,7 @@ static int cpns_send_aes(const struct cpns_tx_op *op)
 	cpns_gen_unhold(op->g);
 	cpns_crypt_free(c);
 	/* A full queue of the implementation's worker is passing. */
-	return cpns_send_finish(op, err == -EBUSY ? -ENOBUFS : err, true);
+	return cpns_send_finish(op, err == -ENOSPC ? -ENOBUFS : err, true);
 }
 
 static int cpns_send_sealed(struct cpns_net *cn, struct sk_buff *skb,

@@ -46,14 +46,20 @@ modprobe -a $(modinfo -F depends "$ko" | tr , ' ') veth wireguard 2>/dev/null
 modprobe -a "$(cat /sys/devices/system/cpu/modalias)" 2>/dev/null
 insmod "$ko" || exit 1
 
-ip netns add a
-ip netns add b
-ip link add va netns a mtu 1600 type veth peer vb netns b mtu 1600
-ip -n a addr add 10.99.0.1/24 dev va
-ip -n b addr add 10.99.0.2/24 dev vb
-for n in a b; do ip -n $n link set lo up; done
-ip -n a link set va up
-ip -n b link set vb up
+# veth_pair NS1 NS2 NET: namespaces NS1 and NS2 over a veth pair (vNS1,
+# vNS2) with the addresses NET.1 and NET.2.
+veth_pair() {
+	ip netns add $1
+	ip netns add $2
+	ip link add v$1 netns $1 mtu 1600 type veth peer v$2 netns $2 mtu 1600
+	ip -n $1 addr add $3.1/24 dev v$1
+	ip -n $2 addr add $3.2/24 dev v$2
+	for n in $1 $2; do
+		ip -n $n link set lo up
+		ip -n $n link set v$n up
+	done
+}
+veth_pair a b 10.99.0
 
 # WireGuard between the same namespaces, inner MTU 1500 so that no size
 # here fragments.
@@ -154,14 +160,7 @@ done
 # with entities C and D, keeps 10 in c. c and d are set up before the
 # memory step and do not change during it: the memory figures do not
 # count them.
-ip netns add c
-ip netns add d
-ip link add vc netns c mtu 1600 type veth peer vd netns d mtu 1600
-ip -n c addr add 10.97.0.1/24 dev vc
-ip -n d addr add 10.97.0.2/24 dev vd
-for n in c d; do ip -n $n link set lo up; done
-ip -n c link set vc up
-ip -n d link set vd up
+veth_pair c d 10.97.0
 for x in "c $C $D 10.97.0.2" "d $D $C 10.97.0.1"; do
 	set -- $x
 	ip netns exec $1 "$ctl" id add $2 || exit 1
