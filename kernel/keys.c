@@ -238,9 +238,9 @@ void cpns_keys_exit(void)
  * The AES-256-GCM implementation of epoch keys derived from now on:
  * "gcm(aes)", the crypto API's best, or another implementation of gcm(aes)
  * that the parameter aes_gcm names - a driver such as "generic-gcm-aesni",
- * or "cryptd(gcm_base(ctr(aes-generic),ghash-generic))", which finishes
- * every operation in a worker (tests use it). Written and read under the
- * module's parameter lock.
+ * or a pcrypt or cryptd instance, which finishes every operation in a
+ * worker (tests use one). Written and read under the module's parameter
+ * lock.
  */
 static char cpns_aes_gcm[CRYPTO_MAX_ALG_NAME] = "gcm(aes)";
 

@@ -59,10 +59,6 @@ static inline int cpns_loaded(void)
 
 #define CPNS_PARAM_DIR "/sys/module/cpns/parameters/"
 
-/* An implementation of gcm(aes) for the module parameter aes_gcm that
- * finishes every seal and open later, in cryptd's worker.
- */
-#define CPNS_AES_GCM_LATER "cryptd(gcm_base(ctr(aes-generic),ghash-generic))"
 
 /* Write the module parameter @name; 0 or -errno. */
 static inline int cpns_param_write(const char *name, const char *val)
@@ -101,6 +97,32 @@ static inline int cpns_param_read(const char *name, char *buf, size_t len)
 	buf[n] = 0;
 	buf[strcspn(buf, "\n")] = 0;
 	return 0;
+}
+
+/*
+ * Set the module parameter aes_gcm to an implementation of gcm(aes) that
+ * finishes every seal and open later, in a worker: pcrypt's (Debian's
+ * kernel has the template; there the crypto manager's self-test fails a
+ * cryptd instance made by name, with a warning), else cryptd's (a kernel
+ * without pcrypt). Writes its name to @name. Returns 0 or -errno.
+ */
+static inline int cpns_param_aes_gcm_later(char *name, size_t len)
+{
+	static const char *const later[] = {
+		"pcrypt(gcm_base(ctr(aes-generic),ghash-generic))",
+		"cryptd(gcm_base(ctr(aes-generic),ghash-generic))",
+	};
+	int ret = -ENOENT;
+	size_t i;
+
+	for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+		ret = cpns_param_write("aes_gcm", later[i]);
+		if (ret != -ENOENT)
+			break;
+	}
+	if (!ret)
+		snprintf(name, len, "%s", later[i]);
+	return ret;
 }
 
 /* Make sure the module is loaded with default parameters. */

@@ -41,7 +41,7 @@ FIXTURE(traffic) {
 
 FIXTURE_VARIANT(traffic) {
 	uint8_t suite;
-	const char *aes_gcm;	/* the module's aes_gcm, NULL: unchanged */
+	bool later;	/* AES-256-GCM finishing later (module's aes_gcm) */
 };
 
 FIXTURE_VARIANT_ADD(traffic, aes256gcm) {
@@ -52,12 +52,13 @@ FIXTURE_VARIANT_ADD(traffic, chacha20poly1305) {
 	.suite = CPNS_SUITE_CHACHA20POLY1305,
 };
 
-/* AES-256-GCM through cryptd, which finishes every seal and open in a
- * worker: the records' path after a completion that comes later.
+/* AES-256-GCM through an implementation that finishes every seal and open
+ * in a worker (cpns_param_aes_gcm_later()): the records' path after a
+ * completion that comes later.
  */
 FIXTURE_VARIANT_ADD(traffic, aes256gcm_later) {
 	.suite = CPNS_SUITE_AES256GCM,
-	.aes_gcm = CPNS_AES_GCM_LATER,
+	.later = true,
 };
 
 static int enter(const char *ns)
@@ -89,10 +90,12 @@ FIXTURE_SETUP(traffic)
 	self->cap = self->inj = -1;
 	ASSERT_EQ(0, cpns_ab_setup(&self->ab, "cp", "10.77.0.1", "10.77.0.2",
 				   PORT_A, PORT_B));
-	if (variant->aes_gcm) {
+	if (variant->later) {
+		char name[128];
+
 		ASSERT_EQ(0, cpns_param_read("aes_gcm", self->aes_saved,
 					     sizeof(self->aes_saved)));
-		ASSERT_EQ(0, cpns_param_write("aes_gcm", variant->aes_gcm));
+		ASSERT_EQ(0, cpns_param_aes_gcm_later(name, sizeof(name)));
 	}
 
 	ASSERT_EQ(0, enter(self->ab.na));
