@@ -178,8 +178,9 @@ enum cpns_drop cpns_record_check(const u8 *buf, size_t len,
 				 struct cpns_rec *rec);
 enum cpns_drop cpns_record_check_suite0(const struct cpns_rec *rec);
 void cpns_hdr_fill(struct cpns_hdr *hdr, const struct cpns_rec *rec);
-int cpns_record_seal(struct cpns_epoch_keys *keys, u8 *buf, size_t len);
-int cpns_record_open(struct cpns_epoch_keys *keys, const u8 *hdr,
+int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf,
+		     size_t len);
+int cpns_record_open(const struct cpns_epoch_keys *keys, const u8 *hdr,
 		     struct scatterlist *sg, size_t len);
 
 /**

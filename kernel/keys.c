@@ -246,20 +246,21 @@ static char cpns_aes_gcm[CRYPTO_MAX_ALG_NAME] = "gcm(aes)";
 
 static int cpns_aes_gcm_set(const char *val, const struct kernel_param *kp)
 {
-	char name[CRYPTO_MAX_ALG_NAME];
+	char buf[CRYPTO_MAX_ALG_NAME], *name;
 	struct crypto_aead *tfm;
 	bool gcm;
 
-	if (strscpy(name, val, sizeof(name)) < 0)
+	if (strscpy(buf, val, sizeof(buf)) < 0)
 		return -EINVAL;
-	tfm = crypto_alloc_aead(strim(name), 0, 0);
+	name = strim(buf);	/* the newline of echo */
+	tfm = crypto_alloc_aead(name, 0, 0);
 	if (IS_ERR(tfm))
 		return PTR_ERR(tfm);
 	gcm = !strcmp(crypto_tfm_alg_name(crypto_aead_tfm(tfm)), "gcm(aes)");
 	crypto_free_aead(tfm);
 	if (!gcm)
 		return -EINVAL;
-	strscpy(cpns_aes_gcm, strim(name), sizeof(cpns_aes_gcm));
+	strscpy(cpns_aes_gcm, name, sizeof(cpns_aes_gcm));
 	return 0;
 }
 

@@ -3,11 +3,10 @@
  * cpns: record header checks (PROTOCOL.md 2.6 steps 1-4 and 6) and record
  * seal/open (2.2) on scatterlists: AES-256-GCM through the crypto API, in
  * a &struct cpns_crypt that may finish later, ChaCha20-Poly1305 in
- * chachapoly.c, always at once.
+ * chachapoly.c, always at once (cpns_record_seal(), cpns_record_open()).
  */
 
 #include <crypto/aead.h>
-#include <linux/completion.h>
 #include <linux/err.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -269,97 +268,61 @@ void cpns_crypt_free(struct cpns_crypt *c)
 	kfree(c);
 }
 
-struct cpns_crypt_wait {
-	struct completion	done;
-	int			err;
-};
-
-static void cpns_crypt_wake(struct cpns_crypt *c, int err)
+/* Suite 2 in place on the @sg of the record whose header is at @hdr_buf. */
+static int cpns_record_chachapoly(const struct cpns_epoch_keys *keys,
+				  const u8 *hdr_buf, struct scatterlist *sg,
+				  size_t len, bool enc)
 {
-	struct cpns_crypt_wait *w = c->priv;
-
-	w->err = err;
-	complete(&w->done);
-}
-
-/*
- * Seal or open in place the record whose header is at @hdr_buf and whose
- * bytes, header included, are the @nsg entries of @sg; suite 1 waits for
- * an implementation that finishes later.
- */
-static int cpns_record_crypt(struct cpns_epoch_keys *keys,
-			     const u8 *hdr_buf, struct scatterlist *sg,
-			     unsigned int nsg, size_t len, bool enc)
-{
-	struct cpns_crypt_wait *w;
 	u8 nonce[CPNS_NONCE_LEN];
-	struct cpns_crypt *c;
 	size_t assoc, text;
 	int err;
 
-	if (keys->suite == CPNS_SUITE_CHACHA20POLY1305) {
-		err = cpns_record_layout(keys, hdr_buf, len, &assoc, &text,
-					 nonce) ?:
-		      cpns_chachapoly_crypt(keys->key, nonce, sg, assoc, text,
-					    enc);
-		memzero_explicit(nonce, sizeof(nonce));
-		return err;
-	}
-
-	c = cpns_crypt_new(keys, nsg, sizeof(*w), GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
-	memcpy(c->sg, sg, nsg * sizeof(*sg));
-	sg_mark_end(&c->sg[nsg - 1]);
-	w = c->priv;
-	init_completion(&w->done);
-	err = cpns_crypt_run(c, hdr_buf, len, enc, cpns_crypt_wake);
-	if (err == -EINPROGRESS) {
-		wait_for_completion(&w->done);
-		err = w->err;
-	}
-	cpns_crypt_free(c);
+	if (keys->suite != CPNS_SUITE_CHACHA20POLY1305)
+		return -EINVAL;
+	err = cpns_record_layout(keys, hdr_buf, len, &assoc, &text, nonce) ?:
+	      cpns_chachapoly_crypt(keys->key, nonce, sg, assoc, text, enc);
+	memzero_explicit(nonce, sizeof(nonce));
 	return err;
 }
 
 /**
- * cpns_record_seal() - protect a record in place, at once
- * @keys: keys of the header's epoch
+ * cpns_record_seal() - protect a ChaCha20-Poly1305 record in place
+ * @keys: suite 2 keys of the header's epoch
  * @buf: header (filled by the caller) || payload || room for the tag
  * @len: 52 + payload length + 16
  *
- * Suite 2 never sleeps and may be called in any context, inside the RCU
- * read-side section that protects @keys. Suite 1 may sleep until the
- * implementation is done: process context, with @keys referenced; the
- * packet path uses cpns_crypt_run() for it.
+ * Never sleeps; callable in softirq. The caller holds the RCU read lock
+ * that protects @keys. Suite 1 goes through cpns_crypt_run().
  *
- * Return: 0, -EINVAL if @len does not match the header, -ENOMEM, or an
- * errno of the crypto API.
+ * Return: 0, or -EINVAL if @len does not match the header or @keys are not
+ * suite 2.
  */
-int cpns_record_seal(struct cpns_epoch_keys *keys, u8 *buf, size_t len)
+int cpns_record_seal(const struct cpns_epoch_keys *keys, u8 *buf, size_t len)
 {
 	struct scatterlist sg;
 
 	sg_init_one(&sg, buf, len);
-	return cpns_record_crypt(keys, buf, &sg, 1, len, true);
+	return cpns_record_chachapoly(keys, buf, &sg, len, true);
 }
 
 /**
- * cpns_record_open() - authenticate (and for C=1 decrypt) a record in place
- * @keys: keys of the header's epoch
+ * cpns_record_open() - authenticate (and for C=1 decrypt) a ChaCha20-Poly1305
+ *	record in place
+ * @keys: suite 2 keys of the header's epoch
  * @hdr: the record's header, linear: a record that passed
  *	cpns_record_check(), and the start of what @sg maps
- * @sg: the whole record, header included, writable, not chained
+ * @sg: the whole record, header included, writable
  * @len: its length
  *
  * On success the payload behind the header is plaintext; on failure the
- * content is unspecified. The contexts of cpns_record_seal() apply.
+ * content is unspecified. Never sleeps; callable in softirq. Suite 1 goes
+ * through cpns_crypt_run().
  *
  * Return: 0; -EBADMSG when authentication fails (drop reason AUTH);
- * -EINVAL if @len does not match the header; -ENOMEM.
+ * -EINVAL if @len does not match the header or @keys are not suite 2.
  */
-int cpns_record_open(struct cpns_epoch_keys *keys, const u8 *hdr,
+int cpns_record_open(const struct cpns_epoch_keys *keys, const u8 *hdr,
 		     struct scatterlist *sg, size_t len)
 {
-	return cpns_record_crypt(keys, hdr, sg, sg_nents(sg), len, false);
+	return cpns_record_chachapoly(keys, hdr, sg, len, false);
 }

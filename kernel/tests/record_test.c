@@ -6,7 +6,6 @@
 
 #include <crypto/aead.h>
 #include <kunit/test.h>
-#include <linux/completion.h>
 #include <linux/err.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -16,9 +15,6 @@
 #include "cpns_vectors.h"
 #include "suite.h"
 
-#ifdef CONFIG_X86
-#include <asm/fpu/api.h>
-#endif
 
 static struct cpns_epoch_keys *vec_keys(struct kunit *test, u8 suite,
 					const u8 *ts0, u8 epoch)
@@ -79,13 +75,13 @@ static void cpns_record_seal_vectors(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, 0, memcmp(keys->iv, v->iv,
 							CPNS_NONCE_LEN));
 			KUNIT_EXPECT_EQ_MSG(test, 0,
-					    cpns_record_seal(keys, buf,
-							     v->record_len),
+					    cpns_test_seal(keys, buf,
+							   v->record_len),
 					    "%s", v->name);
 			/* A length that disagrees with the header. */
 			KUNIT_EXPECT_EQ(test, -EINVAL,
-					cpns_record_seal(keys, buf,
-							 v->record_len - 1));
+					cpns_test_seal(keys, buf,
+						       v->record_len - 1));
 			cpns_epoch_keys_free(keys);
 		}
 		KUNIT_EXPECT_EQ_MSG(test, 0,
@@ -168,8 +164,9 @@ static void cpns_record_open_scattered(struct kunit *test)
 
 		keys = vec_keys(test, v->suite, v->ts0, v->epoch);
 		KUNIT_EXPECT_EQ_MSG(test, 0,
-				    cpns_record_open(keys, part[0], sg,
-						     v->record_len),
+				    cpns_test_crypt(keys, part[0], sg, 3,
+						    v->record_len, false,
+						    false, NULL),
 				    "%s", v->name);
 		cpns_epoch_keys_free(keys);
 
@@ -320,51 +317,14 @@ static void cpns_record_check_vectors(struct kunit *test)
 	KUNIT_EXPECT_GE(test, n, CPNS_DROP_BAD_PORT - CPNS_DROP_SHORT + 1);
 }
 
-struct later {
-	struct completion done;
-	int err;
-};
-
-static void later_done(struct cpns_crypt *c, int err)
+/* The record in @buf sealed or opened with SIMD unusable. */
+static int run_later(struct cpns_epoch_keys *keys, u8 *buf, size_t len,
+		     bool enc, bool *later)
 {
-	struct later *l = c->priv;
+	struct scatterlist sg;
 
-	l->err = err;
-	complete(&l->done);
-}
-
-/*
- * Seal or open @buf with SIMD unusable, as in a softirq that interrupted
- * the kernel's own use of it: x86's AES-NI GCM then hands the request to
- * a worker and finishes later. Sets *@later when it did; returns the
- * result either way.
- */
-static int run_later(struct kunit *test, struct cpns_epoch_keys *keys,
-		     u8 *buf, size_t len, bool enc, bool *later)
-{
-	struct cpns_crypt *c;
-	struct later *l;
-	int err;
-
-	c = cpns_crypt_new(keys, 1, sizeof(*l), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
-	sg_set_buf(c->sg, buf, len);
-	l = c->priv;
-	init_completion(&l->done);
-#ifdef CONFIG_X86
-	kernel_fpu_begin();
-#endif
-	err = cpns_crypt_run(c, buf, len, enc, later_done);
-#ifdef CONFIG_X86
-	kernel_fpu_end();
-#endif
-	*later = err == -EINPROGRESS;
-	if (*later) {
-		wait_for_completion(&l->done);
-		err = l->err;
-	}
-	cpns_crypt_free(c);
-	return err;
+	sg_init_one(&sg, buf, len);
+	return cpns_test_crypt(keys, buf, &sg, 1, len, enc, true, later);
 }
 
 /*
@@ -394,14 +354,14 @@ static void cpns_record_aes_later(struct kunit *test)
 		memcpy(buf, v->header, CPNS_HDR_LEN);
 		memcpy(buf + CPNS_HDR_LEN, v->payload, v->payload_len);
 
-		KUNIT_EXPECT_EQ_MSG(test, 0, run_later(test, keys, buf,
+		KUNIT_EXPECT_EQ_MSG(test, 0, run_later(keys, buf,
 				    v->record_len, true, &later), "%s", v->name);
 		KUNIT_EXPECT_EQ_MSG(test, async, later, "%s", v->name);
 		KUNIT_EXPECT_EQ_MSG(test, 0,
 				    memcmp(buf, v->record, v->record_len),
 				    "%s: record", v->name);
 
-		KUNIT_EXPECT_EQ_MSG(test, 0, run_later(test, keys, buf,
+		KUNIT_EXPECT_EQ_MSG(test, 0, run_later(keys, buf,
 				    v->record_len, false, &later), "%s", v->name);
 		KUNIT_EXPECT_EQ(test, async, later);
 		KUNIT_EXPECT_EQ_MSG(test, 0, memcmp(buf + CPNS_HDR_LEN,
@@ -410,7 +370,7 @@ static void cpns_record_aes_later(struct kunit *test)
 
 		memcpy(buf, v->record, v->record_len);
 		buf[v->record_len - 1] ^= 1;
-		KUNIT_EXPECT_EQ_MSG(test, -EBADMSG, run_later(test, keys, buf,
+		KUNIT_EXPECT_EQ_MSG(test, -EBADMSG, run_later(keys, buf,
 				    v->record_len, false, &later), "%s", v->name);
 		KUNIT_EXPECT_EQ(test, async, later);
 
