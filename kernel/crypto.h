@@ -10,8 +10,6 @@
  *
  * Control path (process context, may sleep):
  *
- *  - cpns_keys_init() at module load: the one HMAC-SHA256 transform that
- *    every derivation below shares, under a mutex.
  *  - cpns_tx_init() / cpns_rx_init() at install. tx derives the keys of
  *    epoch 0, rx those of epochs 0 and 1 (the MUST of 2.8), from the epoch
  *    0 traffic secret; each keeps only the chain secret of the next epoch
@@ -77,20 +75,17 @@ struct scatterlist;
 
 #define CPNS_LABEL_PREFIX	"cpns1 "
 
-int cpns_keys_init(void);
-void cpns_keys_exit(void);
-
-int cpns_hmac_sha256(const u8 *key, size_t key_len, const u8 *data,
-		     size_t data_len, u8 out[32]);
+void cpns_hmac_sha256(const u8 *key, size_t key_len, const u8 *data,
+		      size_t data_len, u8 out[32]);
 int cpns_hkdf_expand_label(const u8 *secret, size_t secret_len,
 			   const char *prefix, const char *label,
 			   const u8 *ctx, size_t ctx_len,
 			   u8 *out, size_t out_len);
 int cpns_expand_label(const u8 *secret, size_t secret_len, const char *label,
 		      const u8 *ctx, size_t ctx_len, u8 *out, size_t out_len);
-int cpns_traffic_next(u8 ts[CPNS_SECRET_LEN]);
-int cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
-		      u8 iv[CPNS_NONCE_LEN]);
+void cpns_traffic_next(u8 ts[CPNS_SECRET_LEN]);
+void cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
+		       u8 iv[CPNS_NONCE_LEN]);
 
 /**
  * struct cpns_epoch_keys - the AEAD state of one epoch of one direction

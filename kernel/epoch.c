@@ -87,7 +87,6 @@ static struct cpns_epoch_keys *cpns_chain_next(u8 suite,
 {
 	struct cpns_chain *chain = *chainp;
 	struct cpns_epoch_keys *keys;
-	int err;
 
 	keys = cpns_epoch_keys_new(suite, chain->ts, chain->epoch);
 	if (IS_ERR(keys))
@@ -98,11 +97,7 @@ static struct cpns_epoch_keys *cpns_chain_next(u8 suite,
 		*chainp = NULL;
 		return keys;
 	}
-	err = cpns_traffic_next(chain->ts);
-	if (err) {
-		cpns_epoch_keys_free(keys);
-		return ERR_PTR(err);
-	}
+	cpns_traffic_next(chain->ts);
 	chain->epoch++;
 	return keys;
 }

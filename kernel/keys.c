@@ -5,35 +5,59 @@
  */
 
 #include <crypto/aead.h>
-#include <crypto/hash.h>
 #include <crypto/sha2.h>
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "crypto.h"
 
-/* u16(L) || u8(len) || prefix || label || u8(len(ctx)) || ctx */
-#define CPNS_HKDF_INFO_MAX	(2 + 1 + 255 + 1 + 255)
-
 /*
- * One HMAC-SHA256 transform for every derivation, instead of one allocated
- * per call: the key lives in the transform, so keying and hashing run under
- * cpns_hmac_lock (derivation is process context only), and the transform is
- * re-keyed with the empty key before the lock is dropped so that no secret
- * stays in it between derivations.
+ * HMAC-SHA256 on the library SHA-256 (lib/crypto): a derivation hashes a few
+ * blocks, which the library does with no transform to share or lock and no
+ * SIMD section to enter, as WireGuard derives its keys with the library
+ * BLAKE2s. The states after the key's inner and outer pads are kept, so
+ * one key serves several messages (the key and IV of an epoch).
  */
-static struct crypto_shash *cpns_hmac_tfm;	/* set by cpns_keys_init() */
-static DEFINE_MUTEX(cpns_hmac_lock);		/* keying and use of the tfm */
+struct cpns_hmac {
+	struct sha256_state inner;
+	struct sha256_state outer;
+};
 
-static void cpns_hmac_unlock(void)
+static void cpns_hmac_setkey(struct cpns_hmac *h, const u8 *key,
+			     size_t key_len)
 {
-	/* Cannot fail for HMAC: any key length is accepted. */
-	crypto_shash_setkey(cpns_hmac_tfm, (const u8 *)"", 0);
-	mutex_unlock(&cpns_hmac_lock);
+	u8 pad[SHA256_BLOCK_SIZE] = { 0 };
+	unsigned int i;
+
+	if (key_len > SHA256_BLOCK_SIZE)
+		sha256(key, key_len, pad);
+	else
+		memcpy(pad, key, key_len);
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36;
+	sha256_init(&h->inner);
+	sha256_update(&h->inner, pad, sizeof(pad));
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	sha256_init(&h->outer);
+	sha256_update(&h->outer, pad, sizeof(pad));
+	memzero_explicit(pad, sizeof(pad));
+}
+
+/* The MAC of the message whose inner hash state is @s; @s is wiped. */
+static void cpns_hmac_final(const struct cpns_hmac *h, struct sha256_state *s,
+			    u8 out[SHA256_DIGEST_SIZE])
+{
+	u8 inner[SHA256_DIGEST_SIZE];
+
+	sha256_final(s, inner);		/* wipes s */
+	*s = h->outer;
+	sha256_update(s, inner, sizeof(inner));
+	sha256_final(s, out);
+	memzero_explicit(inner, sizeof(inner));
 }
 
 /**
@@ -45,49 +69,68 @@ static void cpns_hmac_unlock(void)
  * @out: 32-byte MAC
  *
  * HKDF-Extract(salt, ikm) of RFC 5869 is cpns_hmac_sha256(salt, ikm).
- * Process context only.
- *
- * Return: 0 or a negative errno from the crypto API.
+ * Any context.
  */
-int cpns_hmac_sha256(const u8 *key, size_t key_len, const u8 *data,
-		     size_t data_len, u8 out[32])
+void cpns_hmac_sha256(const u8 *key, size_t key_len, const u8 *data,
+		      size_t data_len, u8 out[32])
 {
-	int err;
+	struct cpns_hmac h;
+	struct sha256_state s;
 
-	mutex_lock(&cpns_hmac_lock);
-	err = crypto_shash_setkey(cpns_hmac_tfm, key, key_len) ?:
-	      crypto_shash_tfm_digest(cpns_hmac_tfm, data, data_len, out);
-	cpns_hmac_unlock();
-	return err;
+	cpns_hmac_setkey(&h, key, key_len);
+	s = h.inner;
+	sha256_update(&s, data, data_len);
+	cpns_hmac_final(&h, &s, out);
+	memzero_explicit(&h, sizeof(h));
 }
 
-/* RFC 5869 HKDF-Expand with SHA-256; @tfm is already keyed with the PRK. */
-static int cpns_hkdf_expand(struct crypto_shash *tfm, const u8 *info,
-			    size_t info_len, u8 *out, size_t out_len)
+/*
+ * RFC 5869 HKDF-Expand with SHA-256 and the HkdfLabel info of PROTOCOL.md
+ * 3.1: u16(L) || u8(len(prefix || label)) || prefix || label ||
+ * u8(len(ctx)) || ctx, hashed where it lies. The caller checked the lengths.
+ */
+static void cpns_hkdf_expand(const struct cpns_hmac *prk, const char *prefix,
+			     const char *label, const u8 *ctx, size_t ctx_len,
+			     u8 *out, size_t out_len)
 {
-	SHASH_DESC_ON_STACK(desc, tfm);
+	size_t prefix_len = strlen(prefix), label_len = strlen(label);
+	const u8 head[3] = { out_len >> 8, out_len & 0xff,
+			     prefix_len + label_len };
+	const u8 ctx_byte = ctx_len;
+	struct sha256_state s;
 	u8 t[SHA256_DIGEST_SIZE];
 	size_t t_len = 0, n;
 	u8 i;
-	int err = 0;
 
-	desc->tfm = tfm;
 	for (i = 1; out_len; i++) {
-		err = crypto_shash_init(desc) ?:
-		      crypto_shash_update(desc, t, t_len) ?:
-		      crypto_shash_update(desc, info, info_len) ?:
-		      crypto_shash_finup(desc, &i, 1, t);
-		if (err)
-			break;
+		s = prk->inner;
+		sha256_update(&s, t, t_len);
+		sha256_update(&s, head, sizeof(head));
+		sha256_update(&s, prefix, prefix_len);
+		sha256_update(&s, label, label_len);
+		sha256_update(&s, &ctx_byte, 1);
+		if (ctx_len)
+			sha256_update(&s, ctx, ctx_len);
+		sha256_update(&s, &i, 1);
+		cpns_hmac_final(prk, &s, t);
 		t_len = SHA256_DIGEST_SIZE;
 		n = min(out_len, t_len);
 		memcpy(out, t, n);
 		out += n;
 		out_len -= n;
 	}
-	shash_desc_zero(desc);
 	memzero_explicit(t, sizeof(t));
-	return err;
+}
+
+static int cpns_hkdf_check(const char *prefix, const char *label,
+			   size_t ctx_len, size_t out_len)
+{
+	size_t full_len = strlen(prefix) + strlen(label);
+
+	if (full_len < 7 || full_len > 255 || ctx_len > 255 || !out_len ||
+	    out_len > 255 * SHA256_DIGEST_SIZE)
+		return -EINVAL;
+	return 0;
 }
 
 /**
@@ -102,45 +145,25 @@ static int cpns_hkdf_expand(struct crypto_shash *tfm, const u8 *info,
  * @out_len: L, 1 to 255 * 32
  *
  * info = u16(L) || u8(len(prefix || label)) || prefix || label ||
- * u8(len(ctx)) || ctx (PROTOCOL.md 3.1). Process context only.
+ * u8(len(ctx)) || ctx (PROTOCOL.md 3.1). Any context.
  *
- * Return: 0, -EINVAL on out-of-range lengths, or an errno of the crypto API.
+ * Return: 0, or -EINVAL on out-of-range lengths (then @out is untouched).
  */
 int cpns_hkdf_expand_label(const u8 *secret, size_t secret_len,
 			   const char *prefix, const char *label,
 			   const u8 *ctx, size_t ctx_len,
 			   u8 *out, size_t out_len)
 {
-	size_t prefix_len = strlen(prefix), label_len = strlen(label);
-	size_t full_len = prefix_len + label_len;
-	u8 *info, *p;
+	struct cpns_hmac prk;
 	int err;
 
-	if (full_len < 7 || full_len > 255 || ctx_len > 255 || !out_len ||
-	    out_len > 255 * SHA256_DIGEST_SIZE)
-		return -EINVAL;
-
-	info = kmalloc(CPNS_HKDF_INFO_MAX, GFP_KERNEL);
-	if (!info)
-		return -ENOMEM;
-	p = info;
-	*p++ = out_len >> 8;
-	*p++ = out_len & 0xff;
-	*p++ = full_len;
-	memcpy(p, prefix, prefix_len);
-	p += prefix_len;
-	memcpy(p, label, label_len);
-	p += label_len;
-	*p++ = ctx_len;
-	memcpy(p, ctx, ctx_len);
-	p += ctx_len;
-
-	mutex_lock(&cpns_hmac_lock);
-	err = crypto_shash_setkey(cpns_hmac_tfm, secret, secret_len) ?:
-	      cpns_hkdf_expand(cpns_hmac_tfm, info, p - info, out, out_len);
-	cpns_hmac_unlock();
-	kfree_sensitive(info);
-	return err;
+	err = cpns_hkdf_check(prefix, label, ctx_len, out_len);
+	if (err)
+		return err;
+	cpns_hmac_setkey(&prk, secret, secret_len);
+	cpns_hkdf_expand(&prk, prefix, label, ctx, ctx_len, out, out_len);
+	memzero_explicit(&prk, sizeof(prk));
+	return 0;
 }
 
 /**
@@ -166,24 +189,20 @@ int cpns_expand_label(const u8 *secret, size_t secret_len, const char *label,
 
 /**
  * cpns_traffic_next() - replace ts_n by ts_{n+1} in place
- * @ts: the traffic secret of epoch n; holds ts_{n+1} on success
+ * @ts: the traffic secret of epoch n; holds ts_{n+1} on return
  *
  * ts_{n+1} = Expand-Label(ts_n, "upd", "", 32). ts_n is not kept anywhere.
- * Process context only.
- *
- * Return: 0 or a negative errno (then @ts is unchanged).
+ * Any context.
  */
-int cpns_traffic_next(u8 ts[CPNS_SECRET_LEN])
+void cpns_traffic_next(u8 ts[CPNS_SECRET_LEN])
 {
-	u8 next[CPNS_SECRET_LEN];
-	int err;
+	struct cpns_hmac prk;
 
-	err = cpns_expand_label(ts, CPNS_SECRET_LEN, "upd", NULL, 0,
-				next, sizeof(next));
-	if (!err)
-		memcpy(ts, next, sizeof(next));
-	memzero_explicit(next, sizeof(next));
-	return err;
+	cpns_hmac_setkey(&prk, ts, CPNS_SECRET_LEN);
+	/* ts is the key no more once prk holds it: expand over it */
+	cpns_hkdf_expand(&prk, CPNS_LABEL_PREFIX, "upd", NULL, 0, ts,
+			 CPNS_SECRET_LEN);
+	memzero_explicit(&prk, sizeof(prk));
 }
 
 /**
@@ -192,46 +211,19 @@ int cpns_traffic_next(u8 ts[CPNS_SECRET_LEN])
  * @key: Expand-Label(ts_n, "key", "", 32)
  * @iv: Expand-Label(ts_n, "iv", "", 12)
  *
- * Process context only.
- *
- * Return: 0 or a negative errno.
+ * Both from one keying of HMAC with ts_n. Any context.
  */
-int cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
-		      u8 iv[CPNS_NONCE_LEN])
+void cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
+		       u8 iv[CPNS_NONCE_LEN])
 {
-	return cpns_expand_label(ts, CPNS_SECRET_LEN, "key", NULL, 0,
-				 key, CPNS_KEY_LEN) ?:
-	       cpns_expand_label(ts, CPNS_SECRET_LEN, "iv", NULL, 0,
-				 iv, CPNS_NONCE_LEN);
-}
+	struct cpns_hmac prk;
 
-/**
- * cpns_keys_init() - allocate the HMAC-SHA256 transform of the key schedule
- *
- * Before the first derivation. Process context.
- *
- * Return: 0 or a negative errno of the crypto API.
- */
-int cpns_keys_init(void)
-{
-	struct crypto_shash *tfm;
-
-	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
-	if (IS_ERR(tfm))
-		return PTR_ERR(tfm);
-	cpns_hmac_tfm = tfm;
-	return 0;
-}
-
-/**
- * cpns_keys_exit() - free the HMAC-SHA256 transform of the key schedule
- *
- * After the last derivation.
- */
-void cpns_keys_exit(void)
-{
-	crypto_free_shash(cpns_hmac_tfm);
-	cpns_hmac_tfm = NULL;
+	cpns_hmac_setkey(&prk, ts, CPNS_SECRET_LEN);
+	cpns_hkdf_expand(&prk, CPNS_LABEL_PREFIX, "key", NULL, 0, key,
+			 CPNS_KEY_LEN);
+	cpns_hkdf_expand(&prk, CPNS_LABEL_PREFIX, "iv", NULL, 0, iv,
+			 CPNS_NONCE_LEN);
+	memzero_explicit(&prk, sizeof(prk));
 }
 
 /*
@@ -333,9 +325,7 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 	keys->suite = suite;
 	keys->epoch = epoch;
 
-	err = cpns_traffic_keys(ts, keys->key, keys->iv);
-	if (err)
-		goto err_free_keys;
+	cpns_traffic_keys(ts, keys->key, keys->iv);
 	if (suite == CPNS_SUITE_CHACHA20POLY1305)
 		return keys;
 

@@ -14,12 +14,9 @@ static int __init cpns_init(void)
 {
 	int ret;
 
-	ret = cpns_keys_init();
-	if (ret)
-		return ret;
 	ret = cpns_rxq_init();
 	if (ret)
-		goto err_keys_exit;
+		return ret;
 	ret = cpns_netns_init();
 	if (ret)
 		goto err_rxq_exit;
@@ -40,8 +37,6 @@ err_netns_exit:
 	cpns_netns_exit();
 err_rxq_exit:
 	cpns_rxq_exit();
-err_keys_exit:
-	cpns_keys_exit();
 	return ret;
 }
 
@@ -53,8 +48,6 @@ static void __exit cpns_exit(void)
 	cpns_rxq_exit();
 	/* Wait for call_rcu() callbacks before the module text goes away. */
 	rcu_barrier();
-	/* cpns_netns_exit() destroyed the derive workqueue. */
-	cpns_keys_exit();
 	pr_info("unloaded\n");
 }
 

@@ -688,8 +688,6 @@ static struct kunit_case cpns_epoch_cases[] = {
 
 static struct kunit_suite cpns_epoch_suite = {
 	.name = "cpns_epoch",
-	.suite_init = cpns_test_suite_init,
-	.suite_exit = cpns_test_suite_exit,
 	.test_cases = cpns_epoch_cases,
 };
 

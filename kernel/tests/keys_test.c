@@ -85,9 +85,8 @@ static void cpns_keys_extract(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(cpns_vec_extract); i++) {
 		v = &cpns_vec_extract[i];
 		/* HKDF-Extract(salt, ikm) = HMAC(salt, ikm) */
-		KUNIT_ASSERT_EQ(test, 0,
-				cpns_hmac_sha256(v->salt, v->salt_len, v->ikm,
-						 v->ikm_len, out));
+		cpns_hmac_sha256(v->salt, v->salt_len, v->ikm, v->ikm_len,
+				 out);
 		KUNIT_EXPECT_EQ_MSG(test, 0, memcmp(out, v->out, sizeof(out)),
 				    "%s", v->name);
 	}
@@ -111,8 +110,7 @@ static void cpns_keys_traffic(struct kunit *test)
 				KUNIT_EXPECT_EQ_MSG(test, 0,
 						    memcmp(ts, e->ts, sizeof(ts)),
 						    "%s ts_%u", v->name, epoch);
-				KUNIT_ASSERT_EQ(test, 0,
-						cpns_traffic_keys(ts, key, iv));
+				cpns_traffic_keys(ts, key, iv);
 				KUNIT_EXPECT_EQ_MSG(test, 0,
 						    memcmp(key, e->key,
 							   sizeof(key)),
@@ -122,7 +120,7 @@ static void cpns_keys_traffic(struct kunit *test)
 						    "%s iv_%u", v->name, epoch);
 				n++;
 			}
-			KUNIT_ASSERT_EQ(test, 0, cpns_traffic_next(ts));
+			cpns_traffic_next(ts);
 		}
 		KUNIT_EXPECT_EQ_MSG(test, n, v->n_epochs, "%s", v->name);
 	}
@@ -180,8 +178,6 @@ static struct kunit_case cpns_keys_cases[] = {
 
 static struct kunit_suite cpns_keys_suite = {
 	.name = "cpns_keys",
-	.suite_init = cpns_test_suite_init,
-	.suite_exit = cpns_test_suite_exit,
 	.test_cases = cpns_keys_cases,
 };
 

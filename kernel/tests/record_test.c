@@ -25,7 +25,7 @@ static struct cpns_epoch_keys *vec_keys(struct kunit *test, u8 suite,
 
 	memcpy(ts, ts0, sizeof(ts));
 	for (i = 0; i < epoch; i++)
-		KUNIT_ASSERT_EQ(test, 0, cpns_traffic_next(ts));
+		cpns_traffic_next(ts);
 	keys = cpns_epoch_keys_new(suite, ts, epoch);
 	memzero_explicit(ts, sizeof(ts));
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, keys);
@@ -393,8 +393,6 @@ static struct kunit_case cpns_record_cases[] = {
 
 static struct kunit_suite cpns_record_suite = {
 	.name = "cpns_record",
-	.suite_init = cpns_test_suite_init,
-	.suite_exit = cpns_test_suite_exit,
 	.test_cases = cpns_record_cases,
 };
 

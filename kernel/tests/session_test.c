@@ -296,8 +296,6 @@ static struct kunit_case cpns_session_cases[] = {
 
 static struct kunit_suite cpns_session_suite = {
 	.name = "cpns_session",
-	.suite_init = cpns_test_suite_init,
-	.suite_exit = cpns_test_suite_exit,
 	.test_cases = cpns_session_cases,
 };
 

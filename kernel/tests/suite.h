@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * KUnit: what the suites that derive keys or seal records share. The
- * suites of a module run before its init function (MODULE_STATE_COMING),
- * so they set up the HMAC transform of keys.c themselves.
+ * KUnit: what the suites that derive keys or seal records share.
  */
 #ifndef _CPNS_TEST_SUITE_H
 #define _CPNS_TEST_SUITE_H
@@ -17,16 +15,6 @@
 #endif
 
 #include "../crypto.h"
-
-static inline int cpns_test_suite_init(struct kunit_suite *suite)
-{
-	return cpns_keys_init();
-}
-
-static inline void cpns_test_suite_exit(struct kunit_suite *suite)
-{
-	cpns_keys_exit();
-}
 
 /* Keys found under rcu_read_lock() (NULL allowed), referenced for a seal or
  * open after it: cpns_test_crypt() may sleep. Dropped with

@@ -41,9 +41,8 @@ S=5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e01
 st=/tmp/srv
 
 # What cpns.ko links against, and the modules a booted system loads for
-# this CPU's features (udev does it from the CPU's modalias: SHA-256 and
-# AES with SIMD for the kernel's key derivation, as OpenSSL has them in
-# userspace).
+# this CPU's features (udev does it from the CPU's modalias: AES-NI for
+# the kernel's AES-256-GCM, as OpenSSL has it in userspace).
 # shellcheck disable=SC2046
 modprobe -a $(modinfo -F depends "$ko" | tr , ' ') veth 2>/dev/null
 modprobe -a "$(cat /sys/devices/system/cpu/modalias)" 2>/dev/null
