@@ -41,7 +41,7 @@ check() { # DESCRIPTION COMMAND...
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 
 if [ ! -d /sys/module/cpns ]; then
 	insmod "${CPNS_KO:?}" || { echo "Bail out! insmod failed"; exit 1; }
@@ -54,6 +54,15 @@ ip -n "$SNS" link set lo up && ip -n "$GNS" link set lo up ||
 	{ echo "Bail out! namespaces"; exit 1; }
 
 sd() { "$T/cpnsd" -n "$SNS" -s "$tmp/srv" "$@"; }
+# true once the audit log has at least MIN rows of EVENT: cpnsd writes
+# procedure B's outcomes when its socket has nothing more to read
+audited() { # EVENT MIN
+	for _ in $(seq 50); do
+		[ "$(sd audit "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 gw() { "$T/cpnsctl" -n "$GNS" "$@"; }
 start_srv() {
 	# the binary itself, so that $! is cpnsd (kill -9 below)
@@ -130,6 +139,8 @@ if echo "$gs" | grep -q "role initiator" && echo "$ss" | grep -q "role responder
 else
 	nok "session installed on both sides"; echo "# gw: $gs"; echo "# srv: $ss"
 fi
+check "procedure B audited: an auth row, no auth-failure" \
+	eval 'audited auth 1 && [ "$(sd audit auth-failure)" = 0 ]'
 
 # data both ways: 7 GW -> S, 8 S -> GW (S transmits once confirmed)
 xfer() { # FROM_NS FROM_ID TO_NS TO_ID TEXT
@@ -211,14 +222,17 @@ else
 fi
 
 # 14: the old EUKey no longer authenticates (UNKNOWN_KEY), the new one does
+fails0=$(sd audit auth-failure)
 connect "$tmp/gw-old"; rc_old=$?
 cp "$tmp/err" "$tmp/err.old"
 connect "$tmp/gw"; rc_new=$?
-if [ $rc_old = 3 ] && grep -q UNKNOWN_KEY "$tmp/err.old" && [ $rc_new = 0 ]; then
-	ok "after re-enrolment: old EUKey refused (exit 3, UNKNOWN_KEY), new one connects"
+if [ $rc_old = 3 ] && grep -q UNKNOWN_KEY "$tmp/err.old" && [ $rc_new = 0 ] &&
+	audited auth-failure $((fails0 + 1)); then
+	ok "after re-enrolment: old EUKey refused (exit 3, UNKNOWN_KEY, audited), new one connects"
 else
-	nok "after re-enrolment: old EUKey refused (exit 3, UNKNOWN_KEY), new one connects"
-	echo "# old rc=$rc_old new rc=$rc_new"; diag "$tmp/err.old" "$tmp/err"
+	nok "after re-enrolment: old EUKey refused (exit 3, UNKNOWN_KEY, audited), new one connects"
+	echo "# old rc=$rc_old new rc=$rc_new auth-failure rows $fails0 -> $(sd audit auth-failure)"
+	diag "$tmp/err.old" "$tmp/err"
 fi
 
 # 15: the GW is bound to alice: enrolling it for carol is refused (exit 3)

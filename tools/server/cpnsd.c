@@ -13,7 +13,9 @@
  *
  * SIGHUP re-opens the registry and re-reads the key files, keeping the old
  * ones when that fails; SIGTERM/SIGINT end the loop cleanly. One syslog
- * line per handshake.
+ * line per handshake, and an audit row for each outcome of procedure B
+ * (procedure A's are the registry's own), written in one transaction for
+ * all the datagrams the socket held.
  *
  * The administration commands ("cpnsd user ...", "cpnsd entity ...",
  * "cpnsd audit") work on the same registry; passwords come from a file,
@@ -179,6 +181,8 @@ struct cpnsd_gw {
 };
 
 #define CPNSD_GWS	256
+/* procedure B outcomes written to the audit log in one transaction */
+#define CPNSD_AUDIT_ROWS	64
 
 struct cpnsd {
 	struct cpnsd_opts o;
@@ -192,6 +196,14 @@ struct cpnsd {
 	struct cpnsd_proca *pa[CPNSD_MAX_PROCA];
 	struct cpnsd_rate m1_ip, authfail, kr1_gw, kr1_ip;
 	struct cpnsd_gw gw[CPNSD_GWS];
+	/*
+	 * Procedure B outcomes not yet in the audit log: written when the
+	 * socket has no more datagrams for now (cpnsd_handle()), when the
+	 * table is full, at a reload and at exit, so that under load a
+	 * transaction carries many of them.
+	 */
+	struct cpns_reg_audit_row audit[CPNSD_AUDIT_ROWS];
+	unsigned int n_audit;
 	/* the message being handled */
 	const struct sockaddr_storage *cur_addr;
 	socklen_t cur_addr_len;
@@ -539,24 +551,52 @@ static int cpnsd_lookup(void *ctx, const struct cpns_hs_key_req *req,
 	return 0;
 }
 
-static void cpnsd_hs_log(struct cpnsd *d, int verdict,
-			 const struct cpns_hs_actions *act, const char *extra)
+static void cpnsd_audit_flush(struct cpnsd *d)
 {
-	char id[CPNS_ID_STRLEN], addr[CPNS_ADDR_STRLEN];
+	if (!d->n_audit)
+		return;
+	if (cpns_reg_audit_rows(d->reg, d->audit, d->n_audit) < 0)
+		syslog(LOG_ERR,
+		       "registry: %u procedure B outcomes could not be added to the audit log (they are in this log)",
+		       d->n_audit);
+	d->n_audit = 0;
+}
 
+/* The outcome of a procedure B exchange: a log line and an audit row. */
+static void cpnsd_hs_log(struct cpnsd *d, int verdict,
+			 const struct cpns_hs_actions *act)
+{
+	char id[CPNS_ID_STRLEN];
+	struct cpns_reg_audit_row *row;
+
+	if (d->n_audit == CPNSD_AUDIT_ROWS)
+		cpnsd_audit_flush(d);
+	row = &d->audit[d->n_audit++];
+	memcpy(row->entity_id, act->peer_id, CPNS_ID_LEN);
+	row->time = cpnsd_unix_now();
+	cpnsd_addr_str(d->cur_addr, d->cur_addr_len, row->source,
+		       sizeof(row->source));
+	if (verdict == CPNS_HS_COMPLETE) {
+		row->event = "auth";
+		snprintf(row->detail, sizeof(row->detail),
+			 "generation %u suite %u kid %" PRIu32,
+			 act->install.generation, act->install.suite,
+			 act->install.kid);
+	} else {
+		row->event = "auth-failure";
+		snprintf(row->detail, sizeof(row->detail), "%s%s",
+			 act->peer_abort ? "Abort from the GW: " : "",
+			 act->peer_abort ? cpns_reason_name(act->peer_abort) :
+			 act->reason ? cpns_reason_name(act->reason) :
+				       "timeout");
+	}
 	cpns_id_format(act->peer_id, id);
-	cpnsd_addr_str(d->cur_addr, d->cur_addr_len, addr, sizeof(addr));
 	if (verdict == CPNS_HS_COMPLETE)
-		syslog(LOG_INFO,
-		       "procedure B: gw %s from %s: generation %u suite %u kid %" PRIu32 " installed%s",
-		       id, addr, act->install.generation, act->install.suite,
-		       act->install.kid, extra ? extra : "");
+		syslog(LOG_INFO, "procedure B: gw %s from %s: %s installed", id,
+		       row->source, row->detail);
 	else
-		syslog(LOG_NOTICE, "procedure B: gw %s from %s: failed (%s%s)",
-		       id, addr,
-		       act->peer_abort ? "Abort from the GW: " : "",
-		       act->peer_abort ? cpns_reason_name(act->peer_abort) :
-		       act->reason ? cpns_reason_name(act->reason) : "timeout");
+		syslog(LOG_NOTICE, "procedure B: gw %s from %s: failed (%s)", id,
+		       row->source, row->detail);
 }
 
 static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
@@ -610,7 +650,7 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 	if (act.send_valid && act.send.prot == CPNS_PROT_SUITE0)
 		cpnsd_send(d, rx->src, act.send.msg, act.send.len);
 	if (v == CPNS_HS_COMPLETE) {
-		cpnsd_hs_log(d, v, &act, NULL);
+		cpnsd_hs_log(d, v, &act);
 	} else if (v == CPNS_HS_FAILED) {
 		if (act.reason == CPNS_REASON_AUTH_FAILED) {
 			memcpy(lk, act.peer_id, CPNS_ID_LEN);
@@ -618,7 +658,7 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 			cpnsd_rate_hit(&d->authfail, lk, CPNS_ID_LEN + ipl,
 				       d->now_ms, 600000, 10, true);
 		}
-		cpnsd_hs_log(d, v, &act, NULL);
+		cpnsd_hs_log(d, v, &act);
 	}
 	cpns_hs_actions_wipe(&act);
 }
@@ -634,12 +674,12 @@ static void cpnsd_handle(struct cpnsd *d)
 	for (;;) {
 		n = cpns_hsock_recv(&d->sock, buf, sizeof(buf), &rx);
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
-			return;
+			break;
 		if (n == -EMSGSIZE || n == -EINTR)
 			continue;
 		if (n < 0) {
 			syslog(LOG_ERR, "handshake socket: %s", strerror((int)-n));
-			return;
+			break;
 		}
 		/* msg_type, then the XID TLV (type 1, length 8) first */
 		if (n < CPNS_MSG_MIN_LEN || buf[1] || buf[2] != 1 || buf[3] ||
@@ -671,6 +711,7 @@ static void cpnsd_handle(struct cpnsd *d)
 			break;
 		}
 	}
+	cpnsd_audit_flush(d);
 }
 
 static int cpnsd_load_secret(struct cpnsd *d)
@@ -706,6 +747,7 @@ static void cpnsd_reload(struct cpnsd *d)
 		return;
 	}
 	cpns_wipe(old, sizeof(old));
+	cpnsd_audit_flush(d);
 	cpns_reg_close(d->reg);
 	d->reg = reg;
 	d->pa_cfg.ctx = reg;
@@ -821,6 +863,7 @@ static int cpnsd_run(struct cpnsd *d)
 		if (pfd[0].revents & POLLIN)
 			cpnsd_handle(d);
 	}
+	cpnsd_audit_flush(d);
 	syslog(LOG_INFO, "exiting");
 	status = 0;
 	close(d->sfd);

@@ -179,18 +179,27 @@ static bool uid_ok(const uint8_t *uid, size_t uid_len)
 	return uid && uid_len >= 1 && uid_len <= CPNS_USER_ID_MAX;
 }
 
-static int audit(struct cpns_reg *reg, uint64_t now, const char *event,
-		 const uint8_t *uid, size_t uid_len, const uint8_t *entity,
-		 const char *detail)
+static int audit_from(struct cpns_reg *reg, uint64_t now, const char *event,
+		      const uint8_t *uid, size_t uid_len,
+		      const uint8_t *entity, const char *source,
+		      const char *detail)
 {
 	int r = run(reg, prep(reg,
 			      "INSERT INTO audit (time, event, user_id, entity_id,"
 			      " source, detail) VALUES (?, ?, ?, ?, ?, ?)",
 			      "itbbtt", (int64_t)now, event, uid, uid_len,
 			      entity, (size_t)(entity ? CPNS_ID_LEN : 0),
-			      reg->source[0] ? reg->source : NULL, detail));
+			      source && source[0] ? source : NULL, detail));
 
 	return r < 0 ? r : 0;
+}
+
+static int audit(struct cpns_reg *reg, uint64_t now, const char *event,
+		 const uint8_t *uid, size_t uid_len, const uint8_t *entity,
+		 const char *detail)
+{
+	return audit_from(reg, now, event, uid, uid_len, entity, reg->source,
+			  detail);
 }
 
 int cpns_reg_audit(struct cpns_reg *reg, uint64_t now, const char *event,
@@ -201,6 +210,20 @@ int cpns_reg_audit(struct cpns_reg *reg, uint64_t now, const char *event,
 		return -EINVAL;
 	return audit(reg, now, event, uid, uid ? uid_len : 0, entity_id,
 		     detail);
+}
+
+int cpns_reg_audit_rows(struct cpns_reg *reg,
+			const struct cpns_reg_audit_row *rows, size_t n)
+{
+	size_t i;
+	int r;
+
+	r = begin(reg);
+	for (i = 0; !r && i < n; i++)
+		r = audit_from(reg, rows[i].time, rows[i].event, NULL, 0,
+			       rows[i].entity_id, rows[i].source,
+			       rows[i].detail[0] ? rows[i].detail : NULL);
+	return finish(reg, r ? -EIO : 0);
 }
 
 int cpns_reg_audit_count(struct cpns_reg *reg, const char *event)

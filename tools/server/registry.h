@@ -201,6 +201,22 @@ extern const struct cpns_proca_srv_ops cpns_reg_proca_ops;
 int cpns_reg_audit(struct cpns_reg *reg, uint64_t now, const char *event,
 		   const uint8_t *uid, size_t uid_len,
 		   const uint8_t *entity_id, const char *detail);
+
+/* An audit row of cpns_reg_audit_rows(): no user, its own source. */
+struct cpns_reg_audit_row {
+	uint64_t time;
+	const char *event;		/* a string literal */
+	uint8_t entity_id[CPNS_ID_LEN];
+	char source[64];
+	char detail[96];
+};
+
+/*
+ * Writes @n rows in one transaction (procedure B's outcomes, written in
+ * groups by the server's loop). 0 or -EIO; on error none is written.
+ */
+int cpns_reg_audit_rows(struct cpns_reg *reg,
+			const struct cpns_reg_audit_row *rows, size_t n);
 /* Number of audit rows with this event (NULL: all). */
 int cpns_reg_audit_count(struct cpns_reg *reg, const char *event);
 

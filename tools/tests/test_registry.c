@@ -251,6 +251,29 @@ static void test_basic(void)
 	tap_ok(cpns_reg_audit_count(reg, "enrol") == 3 &&
 		       cpns_reg_audit_count(reg, "enrol-pending") == 4,
 	       "audit: enrolments and pending assignments recorded");
+	{
+		struct cpns_reg_audit_row rows[3] = {
+			{ .time = NOW + 5100, .event = "auth",
+			  .source = "192.0.2.1:7870",
+			  .detail = "generation 1 suite 1 kid 4" },
+			{ .time = NOW + 5101, .event = "auth-failure",
+			  .source = "192.0.2.1:7870", .detail = "UNKNOWN_KEY" },
+			{ .time = NOW + 5102, .event = "auth" },
+		};
+		unsigned int i;
+
+		for (i = 0; i < 3; i++)
+			memcpy(rows[i].entity_id, gw1, CPNS_ID_LEN);
+		tap_ok(!cpns_reg_audit_rows(reg, rows, 3) &&
+			       cpns_reg_audit_count(reg, "auth") == 2 &&
+			       cpns_reg_audit_count(reg, "auth-failure") == 1,
+		       "audit: procedure B outcomes, several in one call");
+		rows[1].event = NULL;	/* NOT NULL: the call fails */
+		tap_ok(cpns_reg_audit_rows(reg, rows, 3) == -EIO &&
+			       cpns_reg_audit_count(reg, "auth") == 2 &&
+			       cpns_reg_audit_count(reg, "auth-failure") == 1,
+		       "audit: a failing row writes none of the call's rows");
+	}
 
 	/* revoke */
 	tap_ok(!cpns_reg_entity_revoke(reg, gw1, NOW + 6000, &err) &&
