@@ -139,8 +139,9 @@ if echo "$gs" | grep -q "role initiator" && echo "$ss" | grep -q "role responder
 else
 	nok "session installed on both sides"; echo "# gw: $gs"; echo "# srv: $ss"
 fi
-check "procedure B audited: an auth row, no auth-failure" \
-	eval 'audited auth 1 && [ "$(sd audit auth-failure)" = 0 ]'
+check "procedure B audited: an auth row with the GW, its address and generation, no auth-failure" \
+	eval 'audited auth 1 && [ "$(sd audit auth-failure)" = 0 ] &&
+		sd audit list auth | grep -q "auth entity $GW from 10\.79\.0\.2:[0-9]* : generation 1 "'
 
 # data both ways: 7 GW -> S, 8 S -> GW (S transmits once confirmed)
 xfer() { # FROM_NS FROM_ID TO_NS TO_ID TEXT

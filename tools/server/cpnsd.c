@@ -62,6 +62,7 @@ static const char cpnsd_usage_text[] =
 	"       cpnsd [OPTIONS] entity list\n"
 	"       cpnsd [OPTIONS] entity revoke ID\n"
 	"       cpnsd [OPTIONS] audit [ EVENT ]\n"
+	"       cpnsd [OPTIONS] audit list [ EVENT ]\n"
 	"OPTIONS := { -i|--id ID | -s|--state-dir DIR | -r|--registry FILE |\n"
 	"             -k|--kek SPEC | --secret FILE | -P|--port N | -n|--netns NAME |\n"
 	"             --require-dhe | --log2n { 15 | 16 } | --m1-rate N |\n"
@@ -925,6 +926,58 @@ static int cpnsd_entity_print(void *ctx, const struct cpns_reg_entity *e)
 	return 0;
 }
 
+/*
+ * Text from the registry: bytes outside printable ASCII (and the space,
+ * unless @spaces) as \xHH, so that a row cannot pass for two.
+ */
+static void cpnsd_put_text(const void *p, size_t len, bool spaces)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] >= (spaces ? 0x20 : 0x21) && s[i] < 0x7f &&
+		    s[i] != '\\')
+			putchar(s[i]);
+		else
+			printf("\\x%02x", s[i]);
+	}
+}
+
+/* ID TIME EVENT [user U] [entity ID] [from ADDR] [: DETAIL] */
+static int cpnsd_audit_print(void *ctx, const struct cpns_reg_audit_entry *e)
+{
+	char id[CPNS_ID_STRLEN], t[32];
+	time_t tt = (time_t)e->time;
+	struct tm tm;
+
+	(void)ctx;
+	if (gmtime_r(&tt, &tm) &&
+	    strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		printf("%" PRId64 " %s ", e->id, t);
+	else
+		printf("%" PRId64 " %" PRIu64 " ", e->id, e->time);
+	cpnsd_put_text(e->event, strlen(e->event), false);
+	if (e->user_id) {
+		printf(" user ");
+		cpnsd_put_text(e->user_id, e->user_len, false);
+	}
+	if (e->entity_id) {
+		cpns_id_format(e->entity_id, id);
+		printf(" entity %s", id);
+	}
+	if (e->source) {
+		printf(" from ");
+		cpnsd_put_text(e->source, strlen(e->source), false);
+	}
+	if (e->detail) {
+		printf(" : ");
+		cpnsd_put_text(e->detail, strlen(e->detail), true);
+	}
+	printf("\n");
+	return 0;
+}
+
 static int cpnsd_set_password(struct cpns_reg *reg, const char *uid,
 			      const char *spec, unsigned int log2n)
 {
@@ -1054,13 +1107,18 @@ static int cpnsd_admin(struct cpnsd_opts *o, int argc, char **argv)
 			return cpnsd_usage("entity revoke ID");
 		if (strcmp(cmd, "revoke") && strcmp(cmd, "list"))
 			return cpnsd_usage("entity: unknown command \"%s\"", cmd);
+	} else if (argc > (argc > 1 && !strcmp(argv[1], "list") ? 3 : 2)) {
+		return cpnsd_usage("audit [ list ] [ EVENT ]");
 	}
 
 	/* the first command on a new state directory creates it */
 	openlog("cpnsd", LOG_PERROR, LOG_DAEMON);
 	if (cpnsd_open_registry(o, &reg) < 0)
 		return 2;
-	if (!strcmp(obj, "audit")) {
+	if (!strcmp(obj, "audit") && argc > 1 && !strcmp(argv[1], "list")) {
+		r = cpns_reg_audit_list(reg, argc > 2 ? argv[2] : NULL,
+					cpnsd_audit_print, NULL, &err);
+	} else if (!strcmp(obj, "audit")) {
 		r = cpns_reg_audit_count(reg, argc > 1 ? argv[1] : NULL);
 		if (r >= 0)
 			printf("%d\n", r);

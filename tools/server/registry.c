@@ -226,6 +226,47 @@ int cpns_reg_audit_rows(struct cpns_reg *reg,
 	return finish(reg, r ? -EIO : 0);
 }
 
+int cpns_reg_audit_list(struct cpns_reg *reg, const char *event,
+			int (*cb)(void *ctx,
+				  const struct cpns_reg_audit_entry *e),
+			void *ctx, struct cpns_err *err)
+{
+	sqlite3_stmt *st = prep(reg,
+		event ? "SELECT id, time, event, user_id, entity_id, source,"
+			" detail FROM audit WHERE event = ? ORDER BY id" :
+			"SELECT id, time, event, user_id, entity_id, source,"
+			" detail FROM audit ORDER BY id",
+		event ? "t" : "", event);
+	struct cpns_reg_audit_entry e;
+	int rc = SQLITE_DONE, r = 0;
+
+	if (!st)
+		return db_err(reg, err, -EIO, "audit list");
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof(e));
+		e.id = sqlite3_column_int64(st, 0);
+		e.time = (uint64_t)sqlite3_column_int64(st, 1);
+		e.event = (const char *)sqlite3_column_text(st, 2);
+		if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
+			e.user_id = sqlite3_column_blob(st, 3);
+			e.user_len = (size_t)sqlite3_column_bytes(st, 3);
+		}
+		if (sqlite3_column_type(st, 4) == SQLITE_BLOB &&
+		    sqlite3_column_bytes(st, 4) == CPNS_ID_LEN)
+			e.entity_id = sqlite3_column_blob(st, 4);
+		if (sqlite3_column_type(st, 5) == SQLITE_TEXT)
+			e.source = (const char *)sqlite3_column_text(st, 5);
+		if (sqlite3_column_type(st, 6) == SQLITE_TEXT)
+			e.detail = (const char *)sqlite3_column_text(st, 6);
+		if (e.event)
+			r = cb(ctx, &e);
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = db_err(reg, err, -EIO, "audit list");
+	sqlite3_finalize(st);
+	return r;
+}
+
 int cpns_reg_audit_count(struct cpns_reg *reg, const char *event)
 {
 	int64_t v = 0;

@@ -217,6 +217,23 @@ struct cpns_reg_audit_row {
  */
 int cpns_reg_audit_rows(struct cpns_reg *reg,
 			const struct cpns_reg_audit_row *rows, size_t n);
+/* An audit row as cpns_reg_audit_list() passes it, valid during the call. */
+struct cpns_reg_audit_entry {
+	int64_t id;
+	uint64_t time;
+	const char *event;
+	const uint8_t *user_id;		/* NULL: none */
+	size_t user_len;
+	const uint8_t *entity_id;	/* NULL: none; else CPNS_ID_LEN bytes */
+	const char *source;		/* NULL: none */
+	const char *detail;		/* NULL: none */
+};
+
+/* The rows with this event (NULL: all), oldest first; stops at a nonzero cb. */
+int cpns_reg_audit_list(struct cpns_reg *reg, const char *event,
+			int (*cb)(void *ctx,
+				  const struct cpns_reg_audit_entry *e),
+			void *ctx, struct cpns_err *err);
 /* Number of audit rows with this event (NULL: all). */
 int cpns_reg_audit_count(struct cpns_reg *reg, const char *event);
 

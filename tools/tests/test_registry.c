@@ -58,6 +58,22 @@ static struct cpns_reg *open_reg(uint64_t now, const char *k, int *ret)
 	return reg;
 }
 
+struct audit_seen {
+	unsigned int n, with_entity, with_source;
+	uint64_t first_time;
+};
+
+static int audit_seen(void *ctx, const struct cpns_reg_audit_entry *e)
+{
+	struct audit_seen *s = ctx;
+
+	if (!s->n++)
+		s->first_time = e->time;
+	s->with_entity += e->entity_id != NULL;
+	s->with_source += e->source != NULL;
+	return 0;
+}
+
 static void test_basic(void)
 {
 	struct json_object *root = vec_load("procedure_a.json");
@@ -260,6 +276,7 @@ static void test_basic(void)
 			  .source = "192.0.2.1:7870", .detail = "UNKNOWN_KEY" },
 			{ .time = NOW + 5102, .event = "auth" },
 		};
+		struct audit_seen seen;
 		unsigned int i;
 
 		for (i = 0; i < 3; i++)
@@ -273,6 +290,11 @@ static void test_basic(void)
 			       cpns_reg_audit_count(reg, "auth") == 2 &&
 			       cpns_reg_audit_count(reg, "auth-failure") == 1,
 		       "audit: a failing row writes none of the call's rows");
+		memset(&seen, 0, sizeof(seen));
+		tap_ok(!cpns_reg_audit_list(reg, "auth", audit_seen, &seen, &err) &&
+			       seen.n == 2 && seen.first_time == NOW + 5100 &&
+			       seen.with_entity == 2 && seen.with_source == 1,
+		       "audit list: the event's rows, oldest first, with entity and source");
 	}
 
 	/* revoke */

@@ -6,9 +6,9 @@
 #   bench-auth-plan.sh KO CPNSCTL CPNSD AUTH_BENCH
 #
 # cpnsd in namespace srv (registry on the guest's tmpfs, one syslog line
-# per handshake to a busybox syslogd), BENCH_AUTH_GATEWAYS (default 16)
-# gateways in namespace gw, each enrolled once with procedure A (cpnsctl
-# enroll, 8 per user account). Then:
+# per handshake to a busybox syslogd and one audit row in the registry),
+# BENCH_AUTH_GATEWAYS (default 16) gateways in namespace gw, each enrolled
+# once with procedure A (cpnsctl enroll, 8 per user account). Then:
 #  - auth-crypto: both sides of H(EUKey) in one process, no I/O
 #    (auth_bench crypto), for BENCH_AUTH_SECONDS (default 10), before the
 #    server run and again after it (auth-crypto-after): on a shared host
@@ -114,7 +114,8 @@ r['server_installs_with_warmup'] = int(sys.argv[2])
 r['round'] = int(sys.argv[4])
 r['config'] = ('cpnsd --m1-rate %s (section 11: 20/s per source address; '
                'all gateways share one address), other limits at their defaults; '
-               'registry on tmpfs; one syslog line per handshake to busybox syslogd; '
+               'registry on tmpfs; one syslog line per handshake to busybox syslogd and '
+               'one audit row in the registry; '
                'clients install no generation' % sys.argv[3])
 print(json.dumps(r))
 PY
@@ -156,6 +157,8 @@ done
 
 kill "$srv"
 wait "$srv"
+echo "bench-auth: $("$cpnsd" -n srv -s $st audit auth) procedure B audit rows," \
+	"$(grep -c "procedure B.*installed" /tmp/messages) log lines"
 kill "$slog"
 cp /tmp/messages "$out/messages.log"
 exit 0
