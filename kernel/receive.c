@@ -136,7 +136,7 @@ static void cpns_receive_opened(const struct cpns_rx_op *op, int err)
 
 	if (err) {
 		if (err != -EBADMSG)
-			goto err_free;
+			goto err_error;
 		drop = CPNS_DROP_AUTH;
 		goto err_drop;
 	}
@@ -148,13 +148,16 @@ static void cpns_receive_opened(const struct cpns_rx_op *op, int err)
 	cpns_addr_learn(cn, rec->src, &CPNS_SKB_CB(skb)->from);
 
 	if (pskb_trim(skb, CPNS_HDR_LEN + rec->length))
-		goto err_free;
+		goto err_error;
 	cpns_deliver(cn, skb, rec, g);
 	return;
 
 err_drop:
 	cpns_rx_drop(cn, g, drop);
-err_free:
+	kfree_skb(skb);
+	return;
+err_error:
+	cpns_stat_add(cn, CPNS_STAT_RX_ERRORS, 1);
 	kfree_skb(skb);
 }
 

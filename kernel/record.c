@@ -223,8 +223,8 @@ static void cpns_crypt_complete(struct crypto_async_request *areq, int err)
  * Return: -EINPROGRESS when @done will be called with the result; else the
  * result, and @done is not called: 0, -EBADMSG when authentication fails,
  * -EINVAL if @len does not match the header, -ENOSPC when the
- * implementation's queue is full (nothing is backlogged), or another errno
- * of the crypto API.
+ * implementation's queue is full (nothing is backlogged; pcrypt says
+ * -EAGAIN, cryptd -ENOSPC), or another errno of the crypto API.
  */
 int cpns_crypt_run(struct cpns_crypt *c, const u8 *hdr, size_t len,
 		   bool enc, void (*done)(struct cpns_crypt *c, int err))
@@ -247,7 +247,7 @@ int cpns_crypt_run(struct cpns_crypt *c, const u8 *hdr, size_t len,
 				       text + CPNS_TAG_LEN, c->nonce);
 		err = crypto_aead_decrypt(c->req);
 	}
-	return err;
+	return err == -EAGAIN ? -ENOSPC : err;
 }
 
 /**

@@ -270,7 +270,7 @@ t_stats() {
 		"no_route", "suite0", "no_session", "suite_mismatch", "epoch",
 		"epoch_pending", "seq_limit", "replay", "too_old", "auth", "policy",
 		"no_port"] | sort) and has("rx_records") and has("tx_records") and
-		has("forwarded")' || return 1
+		has("forwarded") and has("tx_errors") and has("rx_errors")' || return 1
 	run stats show && has "$tmp/out" "drop:" && has "$tmp/out" "no_session" ||
 		return 1
 	run stats reset && run -j stats show && jqt '[.. | numbers] | add == 0'

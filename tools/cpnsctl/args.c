@@ -174,6 +174,7 @@ const char *cpnsctl_stat_name(unsigned int stat)
 		[CPNS_STAT_TX_BYTES] = "tx_bytes",
 		[CPNS_STAT_FORWARDED] = "forwarded",
 		[CPNS_STAT_TX_ERRORS] = "tx_errors",
+		[CPNS_STAT_RX_ERRORS] = "rx_errors",
 	};
 
 	return CPNSCTL_NAME(names, stat);

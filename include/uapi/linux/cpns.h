@@ -245,6 +245,7 @@ enum cpns_stat {
 	CPNS_STAT_TX_BYTES,
 	CPNS_STAT_FORWARDED,
 	CPNS_STAT_TX_ERRORS,
+	CPNS_STAT_RX_ERRORS,		/* not opened: no memory, a full crypto queue */
 
 	__CPNS_STAT_MAX,
 };
