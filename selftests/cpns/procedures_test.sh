@@ -41,7 +41,7 @@ check() { # DESCRIPTION COMMAND...
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..19"
 
 if [ ! -d /sys/module/cpns ]; then
 	insmod "${CPNS_KO:?}" || { echo "Bail out! insmod failed"; exit 1; }
@@ -303,6 +303,38 @@ else
 	nok "revoked GW: its session on S removed, connect refused (exit 3, NOT_AUTHORIZED), no active EUKey, audited"
 	echo "# revoke rc=$rc_rev generations on S $g_before -> $g_after; connect rc=$rc"
 	diag "$tmp/out" "$tmp/err"; entity "$GW" | diag
+fi
+
+# 19: the failures of one address take at most 10 audit rows a minute;
+# the others are logged as not audited. 22 refused connects (a GW may
+# send its ConnectRequest more than once); a run of T seconds spans at
+# most T / 60 + 2 windows of a minute.
+failed_lines() { grep -c "procedure B: .*: failed (" "$tmp/cpnsd.log"; }
+f0=$(sd audit auth-failure)
+l0=$(grep -c "not audited" "$tmp/cpnsd.log")
+d0=$(failed_lines)
+t0=$SECONDS
+refused=0
+for _ in $(seq 22); do
+	connect "$tmp/gw"
+	[ $? = 3 ] && refused=$((refused + 1))
+done
+t1=$SECONDS
+for _ in $(seq 50); do
+	f1=$(sd audit auth-failure)
+	l1=$(grep -c "not audited" "$tmp/cpnsd.log")
+	d1=$(failed_lines)
+	[ $((f1 - f0 + l1 - l0)) -ge $((d1 - d0)) ] && break
+	sleep 0.1
+done
+most=$((10 * ((t1 - t0) / 60 + 2)))
+if [ $refused = 22 ] && [ $((f1 - f0)) -le $most ] &&
+	[ $((f1 - f0 + l1 - l0)) = $((d1 - d0)) ] &&
+	{ [ $((d1 - d0)) -le $most ] || [ $((l1 - l0)) -ge 1 ]; }; then
+	ok "refused connects from one address: $((d1 - d0)) failures, $((f1 - f0)) audited, the others logged as not audited"
+else
+	nok "refused connects from one address: at most 10 audit rows a minute"
+	echo "# refused $refused in $((t1 - t0)) s, failures $d0 -> $d1, rows $f0 -> $f1, not audited $l0 -> $l1"
 fi
 
 kill "$srv_pid"; wait "$srv_pid"; srv_pid=

@@ -184,6 +184,8 @@ struct cpnsd_gw {
 #define CPNSD_GWS	256
 /* procedure B outcomes written to the audit log in one transaction */
 #define CPNSD_AUDIT_ROWS	64
+/* auth-failure rows per source IP address per minute (m1 come at 20/s) */
+#define CPNSD_AUDIT_FAIL_RATE	10
 
 struct cpnsd {
 	struct cpnsd_opts o;
@@ -195,7 +197,7 @@ struct cpnsd {
 	struct cpns_hs_resp *hs;
 	struct cpns_hs_limiter limiter;
 	struct cpnsd_proca *pa[CPNSD_MAX_PROCA];
-	struct cpnsd_rate m1_ip, authfail, kr1_gw, kr1_ip;
+	struct cpnsd_rate m1_ip, authfail, kr1_gw, kr1_ip, audit_fail_ip;
 	struct cpnsd_gw gw[CPNSD_GWS];
 	/*
 	 * Procedure B outcomes not yet in the audit log: written when the
@@ -563,16 +565,29 @@ static void cpnsd_audit_flush(struct cpnsd *d)
 	d->n_audit = 0;
 }
 
-/* The outcome of a procedure B exchange: a log line and an audit row. */
+/*
+ * The outcome of a procedure B exchange: a log line and an audit row. The
+ * failures of one source address take at most CPNSD_AUDIT_FAIL_RATE rows a
+ * minute, so that a flood of ConnectRequests for unknown entities cannot
+ * fill the registry; the log line says when one is not audited.
+ */
 static void cpnsd_hs_log(struct cpnsd *d, int verdict,
 			 const struct cpns_hs_actions *act)
 {
 	char id[CPNS_ID_STRLEN];
-	struct cpns_reg_audit_row *row;
+	struct cpns_reg_audit_row *row, unaudited;
+	uint8_t ipk[16];
+	size_t ipl = cpnsd_ip_key(d->cur_addr, ipk);
 
-	if (d->n_audit == CPNSD_AUDIT_ROWS)
-		cpnsd_audit_flush(d);
-	row = &d->audit[d->n_audit++];
+	if (verdict != CPNS_HS_COMPLETE && ipl &&
+	    cpnsd_rate_hit(&d->audit_fail_ip, ipk, ipl, d->now_ms, 60000,
+			   CPNSD_AUDIT_FAIL_RATE, true)) {
+		row = &unaudited;
+	} else {
+		if (d->n_audit == CPNSD_AUDIT_ROWS)
+			cpnsd_audit_flush(d);
+		row = &d->audit[d->n_audit++];
+	}
 	memcpy(row->entity_id, act->peer_id, CPNS_ID_LEN);
 	row->time = cpnsd_unix_now();
 	cpnsd_addr_str(d->cur_addr, d->cur_addr_len, row->source,
@@ -596,8 +611,11 @@ static void cpnsd_hs_log(struct cpnsd *d, int verdict,
 		syslog(LOG_INFO, "procedure B: gw %s from %s: %s installed", id,
 		       row->source, row->detail);
 	else
-		syslog(LOG_NOTICE, "procedure B: gw %s from %s: failed (%s)", id,
-		       row->source, row->detail);
+		syslog(LOG_NOTICE, "procedure B: gw %s from %s: failed (%s)%s", id,
+		       row->source, row->detail,
+		       row == &unaudited ?
+		       " (not audited: too many failures from this address)" :
+		       "");
 }
 
 static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
