@@ -70,9 +70,10 @@ run "$t/cpnsctl" -n gw -d session show
 run "$t/cpnsctl" -n server -d session show
 run "$t/cpnsctl" -n server peer show
 
-step "server log (one line per handshake)"
+step "server log (one line per handshake) and the registry's audit log"
 kill $srv; wait $srv
 cat "$work/cpnsd.log"
+run "$t/cpnsd" -n server -s "$work/srv" audit list
 
 step "on the wire: the records carrying the data (the plaintext does not appear)"
 sleep 1
