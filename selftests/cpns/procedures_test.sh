@@ -146,9 +146,9 @@ check "procedure B audited: an auth row with the GW, its address and generation,
 # data both ways: 7 GW -> S, 8 S -> GW (S transmits once confirmed)
 xfer() { # FROM_NS FROM_ID TO_NS TO_ID TEXT
 	"$T/cpns-dgram" -n "$3" recv "$4:5000" 15 >"$tmp/rx" 2>&1 &
-	local p=$! i
+	local p=$!
 	# until the receiver has it: it may not be bound yet (slow guest)
-	for i in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		sleep 1
 		"$T/cpns-dgram" -n "$1" send "$2" "$4:5000" "$5" 2>&1 || { kill $p; return 1; }
 		kill -0 $p 2>/dev/null || break
