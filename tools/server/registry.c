@@ -179,27 +179,18 @@ static bool uid_ok(const uint8_t *uid, size_t uid_len)
 	return uid && uid_len >= 1 && uid_len <= CPNS_USER_ID_MAX;
 }
 
-static int audit_from(struct cpns_reg *reg, uint64_t now, const char *event,
-		      const uint8_t *uid, size_t uid_len,
-		      const uint8_t *entity, const char *source,
-		      const char *detail)
+static int audit(struct cpns_reg *reg, uint64_t now, const char *event,
+		 const uint8_t *uid, size_t uid_len, const uint8_t *entity,
+		 const char *detail)
 {
 	int r = run(reg, prep(reg,
 			      "INSERT INTO audit (time, event, user_id, entity_id,"
 			      " source, detail) VALUES (?, ?, ?, ?, ?, ?)",
 			      "itbbtt", (int64_t)now, event, uid, uid_len,
 			      entity, (size_t)(entity ? CPNS_ID_LEN : 0),
-			      source && source[0] ? source : NULL, detail));
+			      reg->source[0] ? reg->source : NULL, detail));
 
 	return r < 0 ? r : 0;
-}
-
-static int audit(struct cpns_reg *reg, uint64_t now, const char *event,
-		 const uint8_t *uid, size_t uid_len, const uint8_t *entity,
-		 const char *detail)
-{
-	return audit_from(reg, now, event, uid, uid_len, entity, reg->source,
-			  detail);
 }
 
 int cpns_reg_audit(struct cpns_reg *reg, uint64_t now, const char *event,
@@ -215,15 +206,38 @@ int cpns_reg_audit(struct cpns_reg *reg, uint64_t now, const char *event,
 int cpns_reg_audit_rows(struct cpns_reg *reg,
 			const struct cpns_reg_audit_row *rows, size_t n)
 {
+	const struct cpns_reg_audit_row *w;
+	sqlite3_stmt *st = NULL;
 	size_t i;
 	int r;
 
+	/* one statement for the rows: prepared once, bound for each */
 	r = begin(reg);
-	for (i = 0; !r && i < n; i++)
-		r = audit_from(reg, rows[i].time, rows[i].event, NULL, 0,
-			       rows[i].entity_id, rows[i].source,
-			       rows[i].detail[0] ? rows[i].detail : NULL);
-	return finish(reg, r ? -EIO : 0);
+	if (!r && sqlite3_prepare_v2(reg->db,
+				     "INSERT INTO audit (time, event, entity_id,"
+				     " source, detail) VALUES (?, ?, ?, ?, ?)",
+				     -1, &st, NULL) != SQLITE_OK)
+		r = -EIO;
+	for (i = 0; !r && i < n; i++) {
+		w = &rows[i];
+		if (sqlite3_bind_int64(st, 1, (sqlite3_int64)w->time) ||
+		    (w->event ? sqlite3_bind_text(st, 2, w->event, -1,
+						  SQLITE_STATIC) :
+				sqlite3_bind_null(st, 2)) ||
+		    sqlite3_bind_blob(st, 3, w->entity_id, CPNS_ID_LEN,
+				      SQLITE_STATIC) ||
+		    (w->source[0] ? sqlite3_bind_text(st, 4, w->source, -1,
+						      SQLITE_STATIC) :
+				    sqlite3_bind_null(st, 4)) ||
+		    (w->detail[0] ? sqlite3_bind_text(st, 5, w->detail, -1,
+						      SQLITE_STATIC) :
+				    sqlite3_bind_null(st, 5)) ||
+		    sqlite3_step(st) != SQLITE_DONE)
+			r = -EIO;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return finish(reg, r);
 }
 
 int cpns_reg_audit_list(struct cpns_reg *reg, const char *event,
