@@ -58,7 +58,6 @@
 #define _CPNS_CRYPTO_H
 
 #include <linux/atomic.h>
-#include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/seqlock.h>

@@ -37,8 +37,8 @@ struct netlink_ext_ack;
  * @socks: bound AF_CPNS sockets hashed by (entity ID, port); changed under
  *	@sock_lock, read under RCU from the packet path
  * @crypt_inflight: AES-256-GCM seals and opens of this namespace's
- *	records that may still finish in a callback (cpns_dp_crypt_begin())
- * @crypt_wait: woken when @crypt_inflight drops to zero
+ *	records that may still finish in a callback (cpns_dp_crypt_begin());
+ *	waited for with wait_var_event()
  */
 struct cpns_dp {
 	struct socket __rcu *udp4;
@@ -46,7 +46,6 @@ struct cpns_dp {
 	spinlock_t sock_lock;
 	struct hlist_head socks[1 << CPNS_SOCK_HASH_BITS];
 	atomic_t crypt_inflight;
-	wait_queue_head_t crypt_wait;
 };
 
 /* ---- namespace lifetime (called from netns.c) --------------------------- */

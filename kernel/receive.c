@@ -206,9 +206,15 @@ static void cpns_open_aes(const struct cpns_rx_op *op,
 	err = skb_to_sgvec(op->skb, c->sg, 0, op->skb->len);
 	if (err < 0)
 		goto err_free_crypt;
-	err = -ENOKEY;
-	if (!cpns_gen_hold(op->g))
-		goto err_free_crypt;
+	if (!cpns_gen_hold(op->g)) {
+		/* Being erased: as if it had not been found (step 7a), as
+		 * in cpns_receive_opened_done().
+		 */
+		cpns_crypt_free(c);
+		cpns_rx_drop(op->cn, op->g, CPNS_DROP_NO_SESSION);
+		kfree_skb(op->skb);
+		return;
+	}
 	/* The completion may run after this softirq: a reference-less route
 	 * is valid only in it, and the device may go meanwhile (as for the
 	 * queues of rxqueue.c). Delivery needs neither.

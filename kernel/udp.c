@@ -10,6 +10,7 @@
 #include <linux/in6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/wait_bit.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/ipv6_stubs.h>
@@ -330,7 +331,6 @@ int cpns_dp_net_init(struct cpns_net *cn)
 	for (i = 0; i < ARRAY_SIZE(cn->dp.socks); i++)
 		INIT_HLIST_HEAD(&cn->dp.socks[i]);
 	atomic_set(&cn->dp.crypt_inflight, 0);
-	init_waitqueue_head(&cn->dp.crypt_wait);
 	return 0;
 }
 
@@ -372,8 +372,11 @@ void cpns_dp_crypt_begin(struct cpns_net *cn)
  */
 void cpns_dp_crypt_end(struct cpns_net *cn)
 {
+	/* The namespace may be freed as soon as the count is zero: the
+	 * wake-up uses a wait queue hashed from the address, not @cn.
+	 */
 	if (atomic_dec_and_test(&cn->dp.crypt_inflight))
-		wake_up(&cn->dp.crypt_wait);
+		wake_up_var(&cn->dp.crypt_inflight);
 }
 
 /**
@@ -386,5 +389,6 @@ void cpns_dp_crypt_end(struct cpns_net *cn)
  */
 void cpns_dp_crypt_drain(struct cpns_net *cn)
 {
-	wait_event(cn->dp.crypt_wait, !atomic_read(&cn->dp.crypt_inflight));
+	wait_var_event(&cn->dp.crypt_inflight,
+		       !atomic_read(&cn->dp.crypt_inflight));
 }
