@@ -1284,6 +1284,27 @@ int cpns_hs_resp_recv(struct cpns_hs_resp *r, const uint8_t *msg, size_t len,
 }
 
 /**
+ * cpns_hs_resp_forget() - discard one exchange and its cached replies
+ * @r: the responder
+ * @peer: the initiator's entity ID
+ * @xid: the exchange's XID
+ *
+ * For a caller that could not complete its side of an exchange the
+ * engine completed (the install of its generation was refused or failed):
+ * a repeat of m3 then gets no m4, and the initiator times out instead of
+ * installing a generation the responder does not hold.
+ */
+void cpns_hs_resp_forget(struct cpns_hs_resp *r,
+			 const uint8_t peer[CPNS_ID_LEN],
+			 const uint8_t xid[CPNS_XID_LEN])
+{
+	struct hs_exch *e = hs_resp_find(r, peer, xid);
+
+	if (e)
+		hs_exch_free(e);
+}
+
+/**
  * cpns_hs_resp_next_deadline() - when cpns_hs_resp_expire() is next due
  * @r: the responder
  *

@@ -409,6 +409,9 @@ int cpns_hs_resp_recv(struct cpns_hs_resp *r, const uint8_t *msg, size_t len,
 		      const struct cpns_hs_meta *meta,
 		      struct cpns_hs_actions *act);
 uint64_t cpns_hs_resp_expire(struct cpns_hs_resp *r, uint64_t now_ms);
+void cpns_hs_resp_forget(struct cpns_hs_resp *r,
+			 const uint8_t peer[CPNS_ID_LEN],
+			 const uint8_t xid[CPNS_XID_LEN]);
 uint64_t cpns_hs_resp_next_deadline(const struct cpns_hs_resp *r);
 unsigned int cpns_hs_resp_count(const struct cpns_hs_resp *r,
 				unsigned int *half_open);

@@ -651,19 +651,37 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 		 */
 		const struct sockaddr *from = d->cur_addr_len ?
 			(const struct sockaddr *)d->cur_addr : NULL;
-		int r = cpns_node_install(d->nl, &act.install, from, &err);
+		int r;
 
+		/* The key was looked up at m1, and an exchange lives up to
+		 * 30 s after its last m1: it may have been revoked, replaced
+		 * or expired since.
+		 */
+		r = cpns_reg_eukey_active(d->reg, act.install.peer_id,
+					  act.install.kid, cpnsd_unix_now());
+		if (r == -ENOENT)
+			cpns_err_set(&err, r, "its key was revoked, replaced or expired during the exchange");
+		else if (r < 0)
+			cpns_err_set(&err, r, "registry error");
+		else
+			r = cpns_node_install(d->nl, &act.install, from, &err);
 		cpnsd_gw_installed(d, act.install.peer_id,
 				   act.install.generation, !r);
 		if (r < 0) {
 			char id[CPNS_ID_STRLEN];
 
 			cpns_id_format(act.install.peer_id, id);
-			syslog(LOG_ERR,
-			       "procedure B: gw %s: install failed: %s", id,
-			       err.msg);
+			syslog(LOG_ERR, "procedure B: gw %s: not installed: %s",
+			       id, err.msg);
+			/* no m4, not even to a repeated m3: the GW times out,
+			 * nothing half-done
+			 */
+			cpns_hs_resp_forget(d->hs, act.peer_id, act.xid);
+			act.reason = r == -ENOENT ? CPNS_REASON_NOT_AUTHORIZED :
+						    CPNS_REASON_INTERNAL_ERROR;
+			cpnsd_hs_log(d, CPNS_HS_FAILED, &act);
 			cpns_hs_actions_wipe(&act);
-			return;	/* no m4: the GW times out, nothing half-done */
+			return;
 		}
 	}
 	if (act.send_valid && act.send.prot == CPNS_PROT_SUITE0)

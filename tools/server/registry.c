@@ -29,6 +29,7 @@ struct cpns_reg {
 	 * "cpnsd entity revoke" is seen at the next lookup).
 	 */
 	sqlite3_stmt *lookup_st;
+	sqlite3_stmt *active_st;	/* of cpns_reg_eukey_active(), the same way */
 	uint8_t kek[CPNS_KEY_LEN];
 	char source[64];
 };
@@ -434,6 +435,7 @@ void cpns_reg_close(struct cpns_reg *reg)
 	if (!reg)
 		return;
 	sqlite3_finalize(reg->lookup_st);
+	sqlite3_finalize(reg->active_st);
 	sqlite3_close(reg->db);
 	cpns_wipe(reg->kek, sizeof(reg->kek));
 	free(reg);
@@ -912,6 +914,29 @@ int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 	if (r)
 		cpns_wipe(eukey, CPNS_KEY_LEN);
 	return r;
+}
+
+int cpns_reg_eukey_active(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
+			  uint32_t kid, uint64_t now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!reg->active_st &&
+	    sqlite3_prepare_v3(reg->db,
+			       "SELECT 1 FROM eukeys WHERE entity_id = ? AND kid = ?"
+			       " AND state = 1 AND expiry > ?",
+			       -1, SQLITE_PREPARE_PERSISTENT, &reg->active_st,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	st = reg->active_st;
+	rc = sqlite3_bind_blob(st, 1, id, CPNS_ID_LEN, SQLITE_STATIC) ||
+	     sqlite3_bind_int64(st, 2, kid) ||
+	     sqlite3_bind_int64(st, 3, (sqlite3_int64)now) ?
+		SQLITE_ERROR : sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
 /* ---- lockout ---------------------------------------------------------- */

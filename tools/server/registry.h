@@ -167,6 +167,12 @@ int cpns_reg_eukey_confirm(struct cpns_reg *reg, const uint8_t *uid,
 int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 			  uint64_t now, uint32_t *kid,
 			  uint8_t eukey[CPNS_KEY_LEN], uint64_t *expiry);
+/*
+ * 0 if key @kid of the entity is still its active, unexpired EUKey;
+ * -ENOENT if it was revoked, replaced or expired since; -EIO.
+ */
+int cpns_reg_eukey_active(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
+			  uint32_t kid, uint64_t now);
 /* Deletes pending keys past their time, each counted as a failure. */
 int cpns_reg_expire_pending(struct cpns_reg *reg, uint64_t now);
 

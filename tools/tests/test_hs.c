@@ -716,6 +716,16 @@ static void test_duplicates(void)
 	tap_ok(cpns_hs_resp_next_deadline(r) == 31000 &&
 		       !cpns_hs_resp_expire(r, 31000),
 	       "half-open state is discarded after 30 s");
+	/* one its caller could not complete (install refused) is forgotten */
+	dr.rp.next = 0;
+	cpns_hs_resp_recv(r, m1, l1, &meta, &a);
+	m3[l3 - 1] ^= 1;
+	v = cpns_hs_resp_recv(r, m3, l3, &meta, &a);
+	cpns_hs_resp_forget(r, ini, m1 + 5);
+	tap_ok(v == CPNS_HS_COMPLETE && !cpns_hs_resp_count(r, NULL) &&
+		       cpns_hs_resp_recv(r, m3, l3, &meta, &a) == CPNS_HS_DROP &&
+		       !a.send_valid && !a.install_valid,
+	       "a forgotten exchange: a repeated m3 gets no m4 and installs nothing");
 	cpns_hs_actions_wipe(&a);
 	free(m1);
 	free(m3);

@@ -186,10 +186,17 @@ static void test_basic(void)
 		       !cpns_reg_eukey_lookup(reg, gw1, NOW + 4, &kid, got, NULL) &&
 		       kid == 1 && !memcmp(got, k1, 32),
 	       "re-assignment: kid 1 stays active while kid 2 is pending");
+	tap_ok(!cpns_reg_eukey_active(reg, gw1, 1, NOW + 4) &&
+		       cpns_reg_eukey_active(reg, gw1, 2, NOW + 4) == -ENOENT,
+	       "active: the active kid, not the pending one");
 	tap_ok(!cpns_reg_eukey_confirm(reg, ALICE, gw1, 2, NOW + 5, &err) &&
 		       !cpns_reg_eukey_lookup(reg, gw1, NOW + 6, &kid, got, NULL) &&
 		       kid == 2 && !memcmp(got, k2, 32),
 	       "re-assignment: kid 2 active, kid 1 revoked");
+	tap_ok(cpns_reg_eukey_active(reg, gw1, 1, NOW + 6) == -ENOENT &&
+		       !cpns_reg_eukey_active(reg, gw1, 2, NOW + 6) &&
+		       cpns_reg_eukey_active(reg, gw1, 2, NOW + 2000) == -ENOENT,
+	       "active: a replaced kid is not, nor an expired one");
 	/* pending expiry */
 	tap_ok(!cpns_reg_eukey_begin(reg, ALICE, gw1, 3, NOW + 3000, k1, NOW + 10, &err) &&
 		       !cpns_reg_expire_pending(reg, NOW + 69) &&
@@ -298,8 +305,10 @@ static void test_basic(void)
 	}
 
 	/* revoke */
-	tap_ok(!cpns_reg_entity_revoke(reg, gw1, NOW + 6000, &err) &&
-		       cpns_reg_eukey_lookup(reg, gw1, NOW + 6001, &kid, got, NULL) == -ENOENT,
+	tap_ok(!cpns_reg_eukey_active(reg, gw1, 4, NOW + 5999) &&
+		       !cpns_reg_entity_revoke(reg, gw1, NOW + 6000, &err) &&
+		       cpns_reg_eukey_lookup(reg, gw1, NOW + 6001, &kid, got, NULL) == -ENOENT &&
+		       cpns_reg_eukey_active(reg, gw1, 4, NOW + 6001) == -ENOENT,
 	       "revoke: no active EUKey left");
 	tap_ok(cpns_reg_entity_revoke(reg, gw2, NOW, &err) == -ENOENT,
 	       "revoke of an unknown entity: -ENOENT");
