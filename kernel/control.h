@@ -169,11 +169,13 @@ struct cpns_ctl {
 	atomic_t		ntf_lost;
 	u64			stats_base[__CPNS_STAT_MAX];
 	u32			nosess_seed;
-	spinlock_t		nosess_lock;	/* protects @nosess */
+	spinlock_t		nosess_lock;	/* protects @nosess* */
 	struct {
 		u64	last;
 		u32	tag;
 	} nosess[64];
+	u64			nosess_window;	/* ms: start of the second */
+	unsigned int		nosess_sent;	/* in that second */
 };
 
 /* ---- module and namespace lifetime -------------------------------------- */

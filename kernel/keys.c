@@ -318,7 +318,7 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 	    suite != CPNS_SUITE_CHACHA20POLY1305)
 		return ERR_PTR(-EINVAL);
 
-	keys = kzalloc(sizeof(*keys), GFP_KERNEL);
+	keys = kzalloc(sizeof(*keys), GFP_KERNEL_ACCOUNT);
 	if (!keys)
 		return ERR_PTR(-ENOMEM);
 	refcount_set(&keys->ref, 1);

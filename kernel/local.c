@@ -81,7 +81,7 @@ int cpns_local_id_add(struct cpns_net *cn, const u8 id[CPNS_ID_LEN],
 		NL_SET_ERR_MSG_MOD(extack, "too many local IDs");
 		return -ENOSPC;
 	}
-	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	l = kzalloc(sizeof(*l), GFP_KERNEL_ACCOUNT);
 	if (!l)
 		return -ENOMEM;
 	if (!cn->ctl.n_local_ids) {

@@ -114,6 +114,17 @@ static int cpns_get_endpoint(struct genl_info *info, struct cpns_endpoint *ep)
 					    "not a unicast address");
 			return -EINVAL;
 		}
+		/* the IPv6 socket is v6only, and no attribute names a link */
+		if (ipv6_addr_v4mapped(&ep->in6.sin6_addr)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a6,
+					    "an IPv4-mapped address: give it as CPNS_A_ADDR4");
+			return -EINVAL;
+		}
+		if (ipv6_addr_type(&ep->in6.sin6_addr) & IPV6_ADDR_LINKLOCAL) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a6,
+					    "a link-local address needs an interface, which cannot be given");
+			return -EINVAL;
+		}
 		return 0;
 	}
 	NL_SET_ERR_MSG_ATTR(info->extack, NULL,
@@ -258,9 +269,17 @@ static int cpns_nl_id_add(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	mutex_lock(&cn->lock);
-	err = cpns_local_id_add(cn, id, info->extack);
+	/* the other way round, PEER_SET and ROUTE_ADD refuse a local ID */
+	if (cpns_dest_find(&cn->ctl.peers, id) ||
+	    cpns_dest_find(&cn->ctl.routes, id)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "the ID is in the peer or route table");
+		err = -EINVAL;
+	} else {
+		err = cpns_local_id_add(cn, id, info->extack);
+	}
 	mutex_unlock(&cn->lock);
-	if (err == -EEXIST || err == -ENOSPC)
+	if (err == -EEXIST || err == -ENOSPC || err == -EINVAL)
 		NL_SET_BAD_ATTR(info->extack, info->attrs[CPNS_A_LOCAL_ID]);
 	return err;
 }
@@ -505,7 +524,7 @@ static int cpns_nl_route_add(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	if (via) {
 		if (info->attrs[CPNS_A_ADDR4] || info->attrs[CPNS_A_ADDR6] ||
-		    info->attrs[CPNS_A_LEARN]) {
+		    info->attrs[CPNS_A_PORT] || info->attrs[CPNS_A_LEARN]) {
 			NL_SET_ERR_MSG_ATTR(info->extack, via,
 					    "a route goes via a GW entity or to an address, not both");
 			return -EINVAL;
@@ -751,6 +770,13 @@ static int cpns_nl_session_new(struct sk_buff *skb, struct genl_info *info)
 			goto out_wipe_msg;
 		if (info->attrs[CPNS_A_LEARN])
 			peer.learn = nla_get_u8(info->attrs[CPNS_A_LEARN]);
+	} else if (info->attrs[CPNS_A_PORT] || info->attrs[CPNS_A_LEARN]) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[CPNS_A_PORT] ?:
+				    info->attrs[CPNS_A_LEARN],
+				    "a port or address learning needs the peer's address");
+		err = -EINVAL;
+		goto out_wipe_msg;
 	}
 	conf.generation = nla_get_u8(info->attrs[CPNS_A_GENERATION]);
 	conf.suite = nla_get_u8(info->attrs[CPNS_A_SUITE]);
@@ -1106,8 +1132,15 @@ void cpns_nl_notify_erased(struct cpns_net *cn, struct cpns_gen *g,
 	cpns_nl_multicast(cn, msg, hdr, lost);
 }
 
-/* At most one NO_SESSION notification per pair per second (13.4). */
+/*
+ * At most one NO_SESSION notification per pair per second (13.4), and at
+ * most CPNS_NOSESS_PER_SEC in all: the source ID of a record is not
+ * authenticated, and a flood naming a new one in each datagram must not
+ * turn into as many notifications and push the others out of listeners'
+ * buffers.
+ */
 #define CPNS_NOSESS_INTERVAL_MS	1000
+#define CPNS_NOSESS_PER_SEC	64
 
 static bool cpns_nosess_allow(struct cpns_net *cn, const struct cpns_rec *rec)
 {
@@ -1119,11 +1152,17 @@ static bool cpns_nosess_allow(struct cpns_net *cn, const struct cpns_rec *rec)
 	bool allow;
 
 	spin_lock_bh(&ctl->nosess_lock);
-	allow = ctl->nosess[b].tag != tag || !ctl->nosess[b].last ||
-		now >= ctl->nosess[b].last + CPNS_NOSESS_INTERVAL_MS;
+	if (now >= ctl->nosess_window + CPNS_NOSESS_INTERVAL_MS) {
+		ctl->nosess_window = now;
+		ctl->nosess_sent = 0;
+	}
+	allow = ctl->nosess_sent < CPNS_NOSESS_PER_SEC &&
+		(ctl->nosess[b].tag != tag || !ctl->nosess[b].last ||
+		 now >= ctl->nosess[b].last + CPNS_NOSESS_INTERVAL_MS);
 	if (allow) {
 		ctl->nosess[b].tag = tag;
 		ctl->nosess[b].last = now ?: 1;
+		ctl->nosess_sent++;
 	}
 	spin_unlock_bh(&ctl->nosess_lock);
 	return allow;
@@ -1135,8 +1174,9 @@ static bool cpns_nosess_allow(struct cpns_net *cn, const struct cpns_rec *rec)
  * @rec: the record's header
  * @from: the datagram's UDP source address
  *
- * Rate-limited to one notification per (src, dst) per second; pairs that
- * share a bucket of the limiter evict each other. Any context.
+ * Rate-limited to one notification per (src, dst) per second, pairs that
+ * share a bucket of the limiter evicting each other, and to
+ * CPNS_NOSESS_PER_SEC a second in the namespace. Any context.
  */
 void cpns_nl_notify_no_session(struct cpns_net *cn, const struct cpns_rec *rec,
 			       const struct cpns_endpoint *from)
@@ -1160,6 +1200,63 @@ void cpns_nl_notify_no_session(struct cpns_net *cn, const struct cpns_rec *rec,
 }
 
 /* ---- family ---------------------------------------------------------------- */
+
+#define CPNS_NL_A(x)	BIT_ULL(CPNS_A_##x)
+#define CPNS_NL_ADDR	(CPNS_NL_A(ADDR4) | CPNS_NL_A(ADDR6) | CPNS_NL_A(PORT) | \
+			 CPNS_NL_A(LEARN))
+
+/*
+ * The attributes each request may carry. One the command would ignore is
+ * refused, so that a request never does less than it says: a flush that
+ * names a peer would otherwise flush every pair.
+ */
+static const u64 cpns_nl_attrs[CPNS_CMD_MAX + 1] = {
+	[CPNS_CMD_LINK_SET] = CPNS_NL_A(UDP_PORT) | CPNS_NL_A(FORWARDING),
+	[CPNS_CMD_ID_ADD] = CPNS_NL_A(LOCAL_ID),
+	[CPNS_CMD_ID_DEL] = CPNS_NL_A(LOCAL_ID),
+	[CPNS_CMD_ID_GET] = CPNS_NL_A(LOCAL_ID),
+	[CPNS_CMD_PEER_SET] = CPNS_NL_A(PEER_ID) | CPNS_NL_ADDR |
+			      CPNS_NL_A(UPLINK),
+	[CPNS_CMD_PEER_DEL] = CPNS_NL_A(PEER_ID),
+	[CPNS_CMD_PEER_GET] = CPNS_NL_A(PEER_ID),
+	[CPNS_CMD_ROUTE_ADD] = CPNS_NL_A(PEER_ID) | CPNS_NL_A(VIA_ID) |
+			       CPNS_NL_ADDR,
+	[CPNS_CMD_ROUTE_DEL] = CPNS_NL_A(PEER_ID),
+	[CPNS_CMD_ROUTE_GET] = CPNS_NL_A(PEER_ID),
+	[CPNS_CMD_SESSION_NEW] = CPNS_NL_A(LOCAL_ID) | CPNS_NL_A(PEER_ID) |
+				 CPNS_NL_A(GENERATION) | CPNS_NL_A(SUITE) |
+				 CPNS_NL_A(ROLE) | CPNS_NL_A(TX_MODE) |
+				 CPNS_NL_A(TX_SECRET) | CPNS_NL_A(RX_SECRET) |
+				 CPNS_NL_ADDR,
+	[CPNS_CMD_SESSION_DEL] = CPNS_NL_A(LOCAL_ID) | CPNS_NL_A(PEER_ID) |
+				 CPNS_NL_A(GENERATION),
+	[CPNS_CMD_SESSION_GET] = CPNS_NL_A(LOCAL_ID) | CPNS_NL_A(PEER_ID) |
+				 CPNS_NL_A(GENERATION),
+	[CPNS_CMD_SESSION_FLUSH] = CPNS_NL_A(LOCAL_ID),
+};
+
+static int cpns_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			    struct genl_info *info)
+{
+	unsigned int i;
+
+	BUILD_BUG_ON(CPNS_A_MAX >= 64);
+	for (i = 1; i <= CPNS_A_MAX; i++) {
+		if (!info->attrs[i] || cpns_nl_attrs[ops->cmd] & BIT_ULL(i))
+			continue;
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[i],
+				    "attribute not used by this command");
+		/* the error ACK echoes the request: no secret in it */
+		if (info->attrs[CPNS_A_TX_SECRET])
+			memzero_explicit(nla_data(info->attrs[CPNS_A_TX_SECRET]),
+					 nla_len(info->attrs[CPNS_A_TX_SECRET]));
+		if (info->attrs[CPNS_A_RX_SECRET])
+			memzero_explicit(nla_data(info->attrs[CPNS_A_RX_SECRET]),
+					 nla_len(info->attrs[CPNS_A_RX_SECRET]));
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static const struct genl_ops cpns_genl_ops[] = {
 	{
@@ -1256,7 +1353,8 @@ static const struct genl_ops cpns_genl_ops[] = {
 };
 
 static const struct genl_multicast_group cpns_mcgrps[] = {
-	{ .name = CPNS_MCGRP_EVENTS },
+	/* the events name sessions, as SESSION_GET does: CAP_NET_ADMIN */
+	{ .name = CPNS_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct genl_family cpns_genl_family __ro_after_init = {
@@ -1264,6 +1362,7 @@ static struct genl_family cpns_genl_family __ro_after_init = {
 	.version = CPNS_GENL_VERSION,
 	.maxattr = CPNS_A_MAX,
 	.policy = cpns_policy,
+	.pre_doit = cpns_nl_pre_doit,
 	.netnsok = true,
 	.module = THIS_MODULE,
 	.ops = cpns_genl_ops,

@@ -121,7 +121,7 @@ struct cpns_dest *cpns_dest_set(struct cpns_net *cn, struct rhashtable *tbl,
 		NL_SET_ERR_MSG_MOD(extack, "table full");
 		return ERR_PTR(-ENOSPC);
 	}
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
 	memcpy(d->id, id, CPNS_ID_LEN);

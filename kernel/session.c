@@ -629,8 +629,10 @@ static struct cpns_pair *cpns_pair_get_or_create(struct cpns_net *cn,
 		return ERR_PTR(-ENOSPC);
 	}
 	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
-	if (!p)
+	if (!p) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot add the pair");
 		return ERR_PTR(-ENOMEM);
+	}
 	p->key = *key;
 	p->cn = cn;
 	spin_lock_init(&p->lock);
@@ -638,6 +640,7 @@ static struct cpns_pair *cpns_pair_get_or_create(struct cpns_net *cn,
 				     cpns_pair_params);
 	if (err) {
 		kfree(p);
+		NL_SET_ERR_MSG_MOD(extack, "cannot add the pair");
 		return ERR_PTR(err);
 	}
 	list_add_tail(&p->list, &cn->ctl.pair_list);
@@ -676,8 +679,10 @@ int cpns_session_new(struct cpns_net *cn, struct cpns_gen_conf *conf, u64 now,
 	}
 
 	g = kmem_cache_zalloc(cpns_gen_cache, GFP_KERNEL_ACCOUNT);
-	if (!g)
+	if (!g) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot add the generation");
 		return -ENOMEM;
+	}
 	g->suite = conf->suite;
 	g->generation = conf->generation;
 	g->role = conf->role;
@@ -685,11 +690,15 @@ int cpns_session_new(struct cpns_net *cn, struct cpns_gen_conf *conf, u64 now,
 	kref_init(&g->ref);
 	INIT_WORK(&g->derive, cpns_gen_derive_work);
 	err = cpns_tx_init(&g->tx, conf->suite, conf->tx_secret, now);
-	if (err)
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot set up the generation's keys");
 		goto err_free_gen;
+	}
 	err = cpns_rx_init(&g->rx, conf->suite, conf->rx_secret);
-	if (err)
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot set up the generation's keys");
 		goto err_destroy_tx;
+	}
 
 	p = cpns_pair_get_or_create(cn, &conf->key, extack);
 	if (IS_ERR(p)) {
@@ -712,7 +721,6 @@ err_destroy_tx:
 	cpns_tx_destroy(&g->tx);
 err_free_gen:
 	kmem_cache_free(cpns_gen_cache, g);
-	NL_SET_ERR_MSG_MOD(extack, "cannot set up the generation");
 	return err;
 }
 

@@ -315,6 +315,24 @@ TEST_F(nl, peers)
 	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_PEER_SET, 0,
 			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->local);
 			       nla_put_u32(m, CPNS_A_ADDR4, inet_addr("192.0.2.1"))));
+	/* addresses the v6only socket or its routing could never use */
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &a6);
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_PEER_SET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+			       nla_put(m, CPNS_A_ADDR6, 16, &a6)));
+	inet_pton(AF_INET6, "fe80::1", &a6);
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_PEER_SET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+			       nla_put(m, CPNS_A_ADDR6, 16, &a6)));
+	/* an attribute the command does not use */
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_PEER_SET, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+			       nla_put_u32(m, CPNS_A_ADDR4, inet_addr("192.0.2.1"));
+			       nla_put(m, CPNS_A_VIA_ID, CPNS_ID_LEN, self->peer)));
+	/* the peer's ID cannot become a local one */
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ID_ADD, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_ID_GET));
 	EXPECT_EQ(1, count_dump(self, CPNS_CMD_PEER_GET));
 	EXPECT_ERR(ENOENT, REQ(CPNS_CMD_PEER_GET, 0,
 			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id)));
@@ -713,7 +731,7 @@ TEST_F(nl, unprivileged)
 		struct cpns_nlt x = {};
 		struct nl_sock *sk;
 		unsigned int i;
-		int fam;
+		int fam, grp;
 
 		if (setresgid(65534, 65534, 65534) ||
 		    setresuid(65534, 65534, 65534))
@@ -734,12 +752,73 @@ TEST_F(nl, unprivileged)
 		if (cpns_nlt_xfer(sk, cpns_nlt_msg(fam, CPNS_CMD_LINK_GET, 0),
 				  &x))
 			_exit(41);
+		/* the events name sessions: not for an unprivileged user */
+		grp = genl_ctrl_resolve_grp(sk, CPNS_GENL_NAME,
+					    CPNS_MCGRP_EVENTS);
+		if (grp < 0)
+			_exit(42);
+		if (setsockopt(nl_socket_get_fd(sk), SOL_NETLINK,
+			       NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) != -1 ||
+		    errno != EPERM)
+			_exit(43);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	/* Nothing changed. */
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_ID_GET));
+}
+
+/*
+ * A request never does less than it says: an attribute its command would
+ * ignore is refused, and nothing changes.
+ */
+TEST_F(nl, unused_attributes)
+{
+	uint8_t via[CPNS_ID_LEN];
+	struct nl_msg *msg;
+
+	mkid(via, 9);
+	ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local)));
+	ASSERT_EQ(0, session_new(self, self->local, self->peer, 1,
+				 variant->suite, CPNS_TX_IMMEDIATE));
+	/* a flush naming a peer would have flushed every pair */
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_SESSION_FLUSH, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_SESSION_GET));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_SESSION_DEL, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			       nla_put_u8(m, CPNS_A_SUITE, variant->suite)));
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_SESSION_GET));
+	/* a port or address learning without the address they belong to */
+	msg = session_msg(self, self->local, self->peer, 2, variant->suite,
+			CPNS_ROLE_RESPONDER, CPNS_TX_ON_CONFIRM);
+	nla_put_u16(msg, CPNS_A_PORT, 7872);
+	EXPECT_ERR(EINVAL, cpns_nlt_xfer(self->sk, msg, &self->x));
+	msg = session_msg(self, self->local, self->peer, 2, variant->suite,
+			CPNS_ROLE_RESPONDER, CPNS_TX_ON_CONFIRM);
+	nla_put_u8(msg, CPNS_A_LEARN, 1);
+	EXPECT_ERR(EINVAL, cpns_nlt_xfer(self->sk, msg, &self->x));
+	msg = session_msg(self, self->local, self->peer, 2, variant->suite,
+			CPNS_ROLE_RESPONDER, CPNS_TX_ON_CONFIRM);
+	nla_put(msg, CPNS_A_VIA_ID, CPNS_ID_LEN, via);
+	EXPECT_ERR(EINVAL, cpns_nlt_xfer(self->sk, msg, &self->x));
+	EXPECT_EQ(1, count_dump(self, CPNS_CMD_SESSION_GET));
+	EXPECT_EQ(0, count_dump(self, CPNS_CMD_PEER_GET));
+	/* a route via a GW entity has no port */
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ROUTE_ADD, 0,
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer);
+			       nla_put(m, CPNS_A_VIA_ID, CPNS_ID_LEN, via);
+			       nla_put_u16(m, CPNS_A_PORT, 7872)));
+	EXPECT_EQ(0, count_dump(self, CPNS_CMD_ROUTE_GET));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_LINK_SET, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, via)));
+	EXPECT_ERR(EINVAL, REQ(CPNS_CMD_ID_DEL, 0,
+			       nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, self->local);
+			       nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, self->peer)));
 	EXPECT_EQ(1, count_dump(self, CPNS_CMD_ID_GET));
 }
 
