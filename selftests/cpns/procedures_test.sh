@@ -41,7 +41,7 @@ check() { # DESCRIPTION COMMAND...
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..19"
+echo "1..20"
 
 if [ ! -d /sys/module/cpns ]; then
 	insmod "${CPNS_KO:?}" || { echo "Bail out! insmod failed"; exit 1; }
@@ -335,6 +335,28 @@ if [ $refused = 22 ] && [ $((f1 - f0)) -le $most ] &&
 else
 	nok "refused connects from one address: at most 10 audit rows a minute"
 	echo "# refused $refused in $((t1 - t0)) s, failures $d0 -> $d1, rows $f0 -> $f1, not audited $l0 -> $l1"
+fi
+
+# 20: "user add" with a password file it cannot read changes nothing
+# (exit 1); "user del" ends the sessions of the user's GWs at once (6.5)
+GW3=6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a04
+sgens_of() { "$T/cpnsctl" -n "$SNS" session show local "$S" peer "$1" 2>/dev/null | grep -c generation; }
+sd user add dave password-file "$tmp/none" >"$tmp/out" 2>&1; rc_add=$?
+sd user add dave password-file "$tmp/pw" >>"$tmp/out" 2>&1 &&
+	gw enroll server "$S" endpoint 10.79.0.1 user dave password-file "$tmp/pw" \
+		state-dir "$tmp/gw3" local "$GW3" >>"$tmp/out" 2>"$tmp/err" &&
+	gw connect server "$S" state-dir "$tmp/gw3" >>"$tmp/out" 2>>"$tmp/err"
+rc=$?
+g_before=$(sgens_of "$GW3")
+sd user del dave >>"$tmp/out" 2>&1; rc_del=$?
+g_after=$(sgens_of "$GW3")
+if [ $rc_add = 1 ] && [ $rc = 0 ] && [ "$g_before" -ge 1 ] && [ $rc_del = 0 ] &&
+	[ "$g_after" = 0 ] && ! sd entity list | grep -q "^$GW3"; then
+	ok "user add with an unreadable password file: exit 1, nothing added; user del: the sessions of its GW removed"
+else
+	nok "user add with an unreadable password file: exit 1, nothing added; user del: the sessions of its GW removed"
+	echo "# add rc=$rc_add, enrol+connect rc=$rc, del rc=$rc_del, generations on S $g_before -> $g_after"
+	diag "$tmp/out" "$tmp/err"
 fi
 
 kill "$srv_pid"; wait "$srv_pid"; srv_pid=

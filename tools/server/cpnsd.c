@@ -497,6 +497,7 @@ static void cpnsd_proca_input(struct cpnsd *d, const uint8_t *peer,
 static void cpnsd_proca_tick(struct cpnsd *d)
 {
 	uint64_t now = cpnsd_unix_now();
+	char addr[CPNS_ADDR_STRLEN];
 	unsigned int i;
 
 	for (i = 0; i < CPNSD_MAX_PROCA; i++) {
@@ -504,12 +505,17 @@ static void cpnsd_proca_tick(struct cpnsd *d)
 
 		if (!x)
 			continue;
+		/* a timeout's audit row names this exchange's address */
+		cpnsd_addr_str(&x->addr, x->addr_len, addr, sizeof(addr));
+		cpns_reg_set_source(d->reg, addr);
 		if (cpns_proca_srv_tick(&x->srv, now))
 			cpnsd_proca_log(d, x);
-		/* keep the cached replies for duplicates, then forget */
-		if (x->ended && now - x->t_last >= CPNSD_PROCA_KEEP_S)
+		/* keep the cached replies for duplicates, then forget; no
+		 * subtraction: the wall clock may step back
+		 */
+		if (x->ended && now >= x->t_last + CPNSD_PROCA_KEEP_S)
 			cpnsd_proca_free(d, i);
-		else if (!x->ended && now - x->t_last >= 2 * CPNSD_PROCA_KEEP_S)
+		else if (!x->ended && now >= x->t_last + 2 * CPNSD_PROCA_KEEP_S)
 			cpnsd_proca_free(d, i);
 	}
 }
@@ -772,13 +778,14 @@ static void cpnsd_reload(struct cpnsd *d)
 	struct cpns_reg *reg;
 	uint8_t old[32];
 
-	memcpy(old, d->pa_cfg.server_secret, sizeof(old));
 	if (cpnsd_open_registry(&d->o, &reg) < 0) {
 		syslog(LOG_ERR, "reload failed; keeping the running configuration");
 		return;
 	}
+	memcpy(old, d->pa_cfg.server_secret, sizeof(old));
 	if (cpnsd_load_secret(d) < 0) {
 		memcpy(d->pa_cfg.server_secret, old, sizeof(old));
+		cpns_wipe(old, sizeof(old));
 		cpns_reg_close(reg);
 		syslog(LOG_ERR, "reload failed; keeping the running configuration");
 		return;
@@ -1014,21 +1021,31 @@ static int cpnsd_audit_print(void *ctx, const struct cpns_reg_audit_entry *e)
 	return 0;
 }
 
-static int cpnsd_set_password(struct cpns_reg *reg, const char *uid,
-			      const char *spec, unsigned int log2n)
+/*
+ * "user add USERID [password-file SPEC]" and "user passwd": the password
+ * is read before anything is written, so that a file that cannot be read
+ * changes nothing (exit 1); the user is added only with @add.
+ */
+static int cpnsd_user_write(struct cpns_reg *reg, const char *uid,
+			    const char *spec, bool add, unsigned int log2n)
 {
 	uint8_t pw[CPNS_PROCA_PASSWORD_MAX];
 	struct cpns_err err = { 0 };
-	size_t len;
-	int r;
+	uint64_t now = cpnsd_unix_now();
+	size_t len = 0;
+	int r = 0;
 
-	if (cpns_password_read(spec, pw, sizeof(pw), &len, &err) < 0) {
+	if (spec && cpns_password_read(spec, pw, sizeof(pw), &len, &err) < 0) {
 		fprintf(stderr, "cpnsd: %s\n", err.msg);
 		return 1;
 	}
-	r = cpns_reg_user_set_password(reg, (const uint8_t *)uid, strlen(uid),
-				       pw, len, log2n, NULL, cpnsd_unix_now(),
-				       &err);
+	if (add)
+		r = cpns_reg_user_add(reg, (const uint8_t *)uid, strlen(uid),
+				      now, &err);
+	if (!r && spec)
+		r = cpns_reg_user_set_password(reg, (const uint8_t *)uid,
+					       strlen(uid), pw, len, log2n,
+					       NULL, now, &err);
 	cpns_wipe(pw, sizeof(pw));
 	if (r < 0) {
 		fprintf(stderr, "cpnsd: %s\n", err.msg);
@@ -1111,6 +1128,29 @@ static int cpnsd_drop_sessions(const uint8_t id[CPNS_ID_LEN])
 	return r ? -1 : 0;
 }
 
+/* The entities a user owns, for "user del". */
+struct cpnsd_owned {
+	const char *uid;
+	uint8_t (*ids)[CPNS_ID_LEN];
+	size_t n;
+};
+
+static int cpnsd_owned_seen(void *ctx, const struct cpns_reg_entity *e)
+{
+	struct cpnsd_owned *ow = ctx;
+	uint8_t (*ids)[CPNS_ID_LEN];
+
+	if (!e->has_owner || e->owner_len != strlen(ow->uid) ||
+	    memcmp(e->owner, ow->uid, e->owner_len))
+		return 0;
+	ids = realloc(ow->ids, (ow->n + 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	ow->ids = ids;
+	memcpy(ids[ow->n++], e->id, CPNS_ID_LEN);
+	return 0;
+}
+
 static int cpnsd_admin(struct cpnsd_opts *o, int argc, char **argv)
 {
 	struct cpns_err err = { 0 };
@@ -1174,16 +1214,25 @@ static int cpnsd_admin(struct cpnsd_opts *o, int argc, char **argv)
 	} else if (!strcmp(cmd, "list")) {
 		r = cpns_reg_user_list(reg, cpnsd_user_print, NULL, &err);
 	} else if (!strcmp(cmd, "add")) {
-		r = cpns_reg_user_add(reg, (const uint8_t *)argv[2],
-				      strlen(argv[2]), now, &err);
-		if (!r && argc == 5)
-			status = cpnsd_set_password(reg, argv[2], argv[4],
-						    o->log2n);
+		status = cpnsd_user_write(reg, argv[2],
+					  argc == 5 ? argv[4] : NULL, true,
+					  o->log2n);
 	} else if (!strcmp(cmd, "passwd")) {
-		status = cpnsd_set_password(reg, argv[2], argv[4], o->log2n);
+		status = cpnsd_user_write(reg, argv[2], argv[4], false,
+					  o->log2n);
 	} else if (!strcmp(cmd, "del")) {
-		r = cpns_reg_user_remove(reg, (const uint8_t *)argv[2],
-					 strlen(argv[2]), now, &err);
+		struct cpnsd_owned ow = { .uid = argv[2] };
+		size_t i;
+
+		r = cpns_reg_entity_list(reg, cpnsd_owned_seen, &ow, &err);
+		if (r >= 0)
+			r = cpns_reg_user_remove(reg, (const uint8_t *)argv[2],
+						 strlen(argv[2]), now, &err);
+		/* Section 6.5: the sessions of its GWs end with their keys. */
+		for (i = 0; r >= 0 && i < ow.n; i++)
+			if (cpnsd_drop_sessions(ow.ids[i]) < 0)
+				status = 2;
+		free(ow.ids);
 	} else {
 		r = cpns_reg_user_disable(reg, (const uint8_t *)argv[2],
 					  strlen(argv[2]),
