@@ -67,7 +67,6 @@ static_assert(sizeof(struct cpns_hdr) == CPNS_HDR_LEN);
 #define CPNS_EPOCHS		256
 #define CPNS_EPOCH_MAX		(CPNS_EPOCHS - 1)
 #define CPNS_EPOCH_AHEAD	8	/* receiver accepts cur+1 .. cur+8 */
-#define CPNS_REKEY_EPOCH	224	/* notify userspace when reached */
 
 /* Lifetimes in milliseconds of the boot-time clock (1.4, 2.9) */
 #define CPNS_PREV_EPOCH_MS	(60ULL * MSEC_PER_SEC)

@@ -34,6 +34,7 @@ tmp=$(mktemp -d /tmp/cpns-agent.XXXXXX)
 S=5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e11
 GW=6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a12
 EPR=/sys/module/cpns/parameters/tx_epoch_records
+REKEY_EPOCH=224		# CPNS_REKEY_EPOCH of the uapi
 srv_pid='' agent_pid='' epr_orig='' pids='' NEWGEN='' rxe=''
 
 cleanup() {
@@ -72,7 +73,7 @@ wait_for() {
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 
 if [ ! -d /sys/module/cpns ]; then
 	insmod "${CPNS_KO:?}" || { echo "Bail out! insmod failed"; exit 1; }
@@ -228,7 +229,17 @@ fi
 
 # 4: the GW loses the generation S transmits on (it keeps the older one,
 # so no erasure leaves it without a session): S's next record is dropped
-# NO_SESSION at the GW, and the agent re-authenticates
+# NO_SESSION at the GW, and the agent re-authenticates. The generation it
+# keeps must be below the epoch threshold, or the agent would re-key for
+# that first: the warmed-up one goes, and a connect by hand makes a new
+# one to lose.
+kmark "4 prepare"
+kill -TERM "$agent_pid"; wait "$agent_pid" 2>/dev/null	# it holds port 1
+gw session del local "$GW" peer "$S" generation "$gen0" >"$tmp/prep" 2>&1
+gw connect server "$S" state-dir "$tmp/gw" >>"$tmp/prep" 2>&1 && recovered "$gen1" &&
+	gen1=$NEWGEN
+start_agent "$tmp/agent.log"
+wait_for 10 logged "started"
 log_mark
 kmark "4 del gen $gen1"
 held=$(ngens "$GNS" "$GW" "$S")
@@ -240,7 +251,7 @@ if [ "$held" = 2 ] &&
 	ok "record from S for a generation the GW lost: the agent re-authenticates (generation $NEWGEN)"
 else
 	nok "record from S for a generation the GW lost: the agent re-authenticates"
-	echo "# GW held $held generations"; diag "$tmp/out"; log_from "$mark" | diag
+	echo "# GW held $held generations"; diag "$tmp/prep" "$tmp/out"; log_from "$mark" | diag
 	gw session show; srv session show
 fi
 
@@ -275,11 +286,33 @@ else
 fi
 cp -p "$tmp/conf.good" "$conf"
 
-# 7: backoff. S is stopped and its address unreachable (the GW's link is
+# 7: the epoch threshold passes while no agent listens (it restarts, or
+# its socket overflowed): the notification is lost, and the agent that
+# starts then finds the threshold in the session's state (2.9, 13.4)
+kmark "7 missed threshold"
+g=$NEWGEN
+kill -TERM "$agent_pid"; wait "$agent_pid" 2>/dev/null
+echo 1 >"$EPR"
+"$T/cpns-dgram" -n "$GNS" stream "$GW" "$S:5000" warm 0 $((REKEY_EPOCH + 4)) 100 \
+	>"$tmp/warm2" 2>&1
+echo "$epr_orig" >"$EPR"
+out=$(gw -d session show local "$GW" peer "$S")
+[[ $out =~ tx-epoch\ ([0-9]+) ]] && txe=${BASH_REMATCH[1]}
+log_mark
+start_agent "$tmp/agent.log"
+if [ "${txe:-0}" -ge "$REKEY_EPOCH" ] &&
+	wait_for 30 logged "(epoch threshold): generation" && recovered "$g"; then
+	ok "epoch threshold passed with no agent: the next agent re-authenticates (tx epoch $txe, generation $NEWGEN)"
+else
+	nok "epoch threshold passed with no agent: the next agent re-authenticates"
+	echo "# tx epoch ${txe:-?}"; diag "$tmp/warm2"; log_from "$mark" | diag
+fi
+
+# 8: backoff. S is stopped and its address unreachable (the GW's link is
 # down), so every attempt fails at once; the retries must come 1 and 2 s
 # (+ up to 10 % jitter) apart, as the agent says and as it does, and the
 # third be announced for 4 s later.
-kmark "7 backoff"
+kmark "8 backoff"
 kill "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=''
 ip -n "$GNS" link set vg down
 log_mark
@@ -311,11 +344,11 @@ else
 	nok "backoff: retries after 1, 2, 4 s"; log_from "$mark" | diag
 fi
 
-# 8: SIGTERM while a handshake waits for S, which does not answer (cpnsd
+# 9: SIGTERM while a handshake waits for S, which does not answer (cpnsd
 # stopped: its m1 would be retransmitted for 23 s, 4.7). The link is up
 # again and a SIGHUP (with a usable file) ends the backoff: the agent
 # starts at once.
-kmark "8 sigterm"
+kmark "9 sigterm"
 ip -n "$GNS" link set vg up
 log_mark
 kill -HUP "$agent_pid"

@@ -124,6 +124,9 @@ static void agent_check(struct cpnsctl_agent *a, uint64_t now)
 	for (i = 0; i < g.n; i++) {
 		if (g.gen[i] != g.newest)
 			continue;
+		/* the notification may have come while no one listened */
+		if (g.rekey_epoch[i])
+			agent_want(a, "epoch threshold");
 		if (g.age_ms[i] >= a->rekey_after_ms)
 			agent_want(a, "re-key age");
 		else
@@ -336,11 +339,15 @@ static int agent_loop(struct cpnsctl_agent *a, int efd, int sfd)
 			continue;
 		if (pfd[1].revents & POLLIN)
 			agent_signals(a, sfd, &stop);
-		if (pfd[0].revents & POLLIN) {
+		/* an error pending on a socket (an overrun, a local ID gone)
+		 * is cleared by reading it, not by waiting: poll() would
+		 * return at once, again and again
+		 */
+		if (pfd[0].revents & (POLLIN | POLLERR)) {
 			if (cpns_nl_events_read(a->nl, agent_event, a, &err) < 0)
 				a->next_check = 0;	/* lost: re-read */
 		}
-		if (a->pb && (pfd[2].revents & POLLIN)) {
+		if (a->pb && (pfd[2].revents & (POLLIN | POLLERR))) {
 			cpns_procb_input(a->pb);
 			agent_progress(a);
 		}

@@ -327,6 +327,12 @@ static int cpns_node_gens_cb(uint8_t cmd, struct nlattr **a, void *arg)
 	g->age_ms[g->n] = age;
 	g->lifetime_ms[g->n] = a[CPNS_A_LIFETIME_MS] ?
 		nla_get_u64(a[CPNS_A_LIFETIME_MS]) : 0;
+	g->rekey_epoch[g->n] =
+		(a[CPNS_A_TX_EPOCH] &&
+		 nla_get_u8(a[CPNS_A_TX_EPOCH]) >= CPNS_REKEY_EPOCH) ||
+		(a[CPNS_A_RX_EPOCH] &&
+		 nla_get_u8(a[CPNS_A_RX_EPOCH]) >= CPNS_REKEY_EPOCH) ||
+		(a[CPNS_A_EXHAUSTED] && nla_get_u8(a[CPNS_A_EXHAUSTED]));
 	g->n++;
 	if (a[CPNS_A_TX_ACTIVE] && nla_get_u8(a[CPNS_A_TX_ACTIVE]))
 		g->tx_active = gen;

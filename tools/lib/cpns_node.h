@@ -121,6 +121,10 @@ struct cpns_node_gens {
 	uint8_t newest;
 	uint64_t age_ms[8];
 	uint64_t lifetime_ms[8];
+	/* the epoch re-key threshold (CPNS_REKEY_EPOCH) reached, or no
+	 * record may be sent any more
+	 */
+	bool rekey_epoch[8];
 };
 
 int cpns_node_gens(struct cpns_nl *nl, const uint8_t local[CPNS_ID_LEN],

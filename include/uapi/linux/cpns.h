@@ -23,6 +23,7 @@
 #define CPNS_PORT_PRIV_MAX	1023	/* 2..1023 need CAP_NET_BIND_SERVICE */
 #define CPNS_PORT_AUTO_MIN	49152	/* automatic binding range, inclusive */
 #define CPNS_PORT_AUTO_MAX	65535
+#define CPNS_REKEY_EPOCH	224	/* epoch of CPNS_CMD_EPOCH_NTF: re-key (2.9) */
 
 /* Record suites (header byte 3). */
 enum cpns_suite {
