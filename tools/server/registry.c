@@ -1099,6 +1099,21 @@ int cpns_reg_proca_admit(struct cpns_reg *reg, const uint8_t *uid,
 	if (!query_int(prep(reg, "SELECT disabled FROM users WHERE user_id = ?",
 			    "b", uid, uid_len), &v) && v)
 		r = 1;
+	/*
+	 * Attempts awaiting their KeyConfirm count as failures until they are
+	 * confirmed: each KeyDelivery lets its requester test one password
+	 * guess offline, and failures are only counted when an attempt ends.
+	 */
+	if (!r && !query_int(prep(reg,
+				  "SELECT (SELECT count(*) FROM proca_failures"
+				  "  WHERE user_id = ?1 AND time > ?2)"
+				  " + (SELECT count(*) FROM eukeys WHERE user_id = ?1"
+				  "  AND state = 0 AND pending_until > ?3)", "bii",
+				  uid, uid_len,
+				  (int64_t)now - CPNS_REG_LOCK_WINDOW,
+				  (int64_t)now), &v) &&
+	    v >= CPNS_REG_LOCK_FAILURES)
+		r = 1;
 	/* GW limit of the account, unless this GW is already one of them */
 	if (!r && !query_int(prep(reg,
 				  "SELECT count(*) FROM entities WHERE owner = ?"

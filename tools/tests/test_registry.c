@@ -233,6 +233,28 @@ static void test_basic(void)
 	       "admit: a disabled account is refused");
 	tap_ok(cpns_reg_audit_count(reg, "proca-refused") == 3,
 	       "audit: one row per refusal");
+	{
+		/* five attempts of one account awaiting KeyConfirm: a sixth
+		 * is refused until they end (each is a password guess)
+		 */
+		const uint8_t *dave = (const uint8_t *)"dave";
+		uint8_t g[CPNS_ID_LEN];
+		bool ok = !cpns_reg_user_add(reg, dave, 4, NOW, &err) &&
+			  !cpns_reg_user_set_verifier(reg, dave, 4, &v, NOW, &err);
+
+		memcpy(g, gw2, CPNS_ID_LEN);
+		for (int i = 0; ok && i < 5; i++) {
+			g[15] = (uint8_t)(0xa0 + i);
+			ok = cpns_reg_proca_admit(reg, dave, 4, g, true, NOW + 100) == 0 &&
+			     !cpns_reg_eukey_begin(reg, dave, 4, g, 1, NOW + 5000,
+						   k1, NOW + 100, &err);
+		}
+		g[15] = 0xaf;
+		tap_ok(ok && cpns_reg_proca_admit(reg, dave, 4, g, true, NOW + 101) == 1 &&
+			       cpns_reg_proca_admit(reg, dave, 4, g, true,
+						    NOW + 100 + CPNS_REG_PENDING_TTL) == 0,
+		       "admit: five attempts awaiting KeyConfirm refuse a sixth until they expire");
+	}
 
 	/* lockout: 5 failures in 15 min, per UserID string, known or not */
 	{
@@ -272,7 +294,7 @@ static void test_basic(void)
 		       "lockout: a success resets the count");
 	}
 	tap_ok(cpns_reg_audit_count(reg, "enrol") == 3 &&
-		       cpns_reg_audit_count(reg, "enrol-pending") == 4,
+		       cpns_reg_audit_count(reg, "enrol-pending") == 4 + 5 /* dave */,
 	       "audit: enrolments and pending assignments recorded");
 	{
 		struct cpns_reg_audit_row rows[3] = {
