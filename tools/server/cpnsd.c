@@ -88,47 +88,68 @@ struct cpnsd_opts {
 
 /* ---- rate tables (section 11) ----------------------------------------- */
 
-struct cpnsd_rate {
-	struct {
-		uint8_t key[CPNS_ID_LEN + 16];
-		uint8_t len;
-		bool used;
-		uint64_t t0;		/* window start, ms */
-		unsigned int count;
-	} slot[CPNSD_RATE_SLOTS];
+struct cpnsd_rate_slot {
+	uint8_t key[CPNS_ID_LEN + 16];
+	uint8_t len;
+	bool used;
+	uint64_t t0;		/* window start, ms */
+	unsigned int count;
 };
+
+/*
+ * A slot is given to a new key only when its window is over: with every
+ * slot in a live window, new keys share @overflow and its limit, so that
+ * a sender cycling through more keys than there are slots cannot reset
+ * the counts of the others.
+ */
+struct cpnsd_rate {
+	struct cpnsd_rate_slot slot[CPNSD_RATE_SLOTS];
+	struct cpnsd_rate_slot overflow;
+};
+
+/* Counts one event in @s's window of @window_ms; true when over @limit. */
+static bool cpnsd_window_hit(struct cpnsd_rate_slot *s, uint64_t now,
+			     uint64_t window_ms, unsigned int limit, bool count)
+{
+	if (now >= s->t0 + window_ms) {
+		s->t0 = now;
+		s->count = 0;
+	}
+	if (count)
+		s->count++;
+	return s->count > limit;
+}
 
 /* Counts one event for @key in a window of @window_ms; true when over @limit. */
 static bool cpnsd_rate_hit(struct cpnsd_rate *t, const void *key, size_t len,
 			   uint64_t now, uint64_t window_ms, unsigned int limit,
 			   bool count)
 {
+	struct cpnsd_rate_slot *s = NULL;
 	unsigned int i, lru = 0;
 
 	for (i = 0; i < CPNSD_RATE_SLOTS; i++) {
 		if (t->slot[i].used && t->slot[i].len == len &&
-		    !memcmp(t->slot[i].key, key, len))
+		    !memcmp(t->slot[i].key, key, len)) {
+			s = &t->slot[i];
 			break;
+		}
 		if (!t->slot[i].used || t->slot[i].t0 < t->slot[lru].t0)
 			lru = i;
 	}
-	if (i == CPNSD_RATE_SLOTS) {
+	if (!s && t->slot[lru].used && now < t->slot[lru].t0 + window_ms) {
+		s = &t->overflow;
+	} else if (!s) {
 		if (!count)
 			return false;
-		i = lru;
-		memset(&t->slot[i], 0, sizeof(t->slot[i]));
-		memcpy(t->slot[i].key, key, len);
-		t->slot[i].len = (uint8_t)len;
-		t->slot[i].used = true;
-		t->slot[i].t0 = now;
+		s = &t->slot[lru];
+		memset(s, 0, sizeof(*s));
+		memcpy(s->key, key, len);
+		s->len = (uint8_t)len;
+		s->used = true;
+		s->t0 = now;
 	}
-	if (now - t->slot[i].t0 >= window_ms) {
-		t->slot[i].t0 = now;
-		t->slot[i].count = 0;
-	}
-	if (count)
-		t->slot[i].count++;
-	return t->slot[i].count > limit;
+	return cpnsd_window_hit(s, now, window_ms, limit, count);
 }
 
 /* The IP address alone (no port) of a sockaddr, as key bytes. */
@@ -186,6 +207,8 @@ struct cpnsd_gw {
 #define CPNSD_AUDIT_ROWS	64
 /* auth-failure rows per source IP address per minute (m1 come at 20/s) */
 #define CPNSD_AUDIT_FAIL_RATE	10
+/* ... and from all addresses together */
+#define CPNSD_AUDIT_FAIL_ALL	600
 
 struct cpnsd {
 	struct cpnsd_opts o;
@@ -198,6 +221,7 @@ struct cpnsd {
 	struct cpns_hs_limiter limiter;
 	struct cpnsd_proca *pa[CPNSD_MAX_PROCA];
 	struct cpnsd_rate m1_ip, authfail, kr1_gw, kr1_ip, audit_fail_ip;
+	struct cpnsd_rate_slot audit_fail_all;
 	struct cpnsd_gw gw[CPNSD_GWS];
 	/*
 	 * Procedure B outcomes not yet in the audit log: written when the
@@ -574,8 +598,9 @@ static void cpnsd_audit_flush(struct cpnsd *d)
 /*
  * The outcome of a procedure B exchange: a log line and an audit row. The
  * failures of one source address take at most CPNSD_AUDIT_FAIL_RATE rows a
- * minute, so that a flood of ConnectRequests for unknown entities cannot
- * fill the registry; the log line says when one is not audited.
+ * minute, and those of all CPNSD_AUDIT_FAIL_ALL, so that a flood of
+ * ConnectRequests for unknown entities, from one address or from many,
+ * cannot fill the registry; the log line says when one is not audited.
  */
 static void cpnsd_hs_log(struct cpnsd *d, int verdict,
 			 const struct cpns_hs_actions *act)
@@ -585,9 +610,11 @@ static void cpnsd_hs_log(struct cpnsd *d, int verdict,
 	uint8_t ipk[16];
 	size_t ipl = cpnsd_ip_key(d->cur_addr, ipk);
 
-	if (verdict != CPNS_HS_COMPLETE && ipl &&
-	    cpnsd_rate_hit(&d->audit_fail_ip, ipk, ipl, d->now_ms, 60000,
-			   CPNSD_AUDIT_FAIL_RATE, true)) {
+	if (verdict != CPNS_HS_COMPLETE &&
+	    ((ipl && cpnsd_rate_hit(&d->audit_fail_ip, ipk, ipl, d->now_ms,
+				    60000, CPNSD_AUDIT_FAIL_RATE, true)) ||
+	     cpnsd_window_hit(&d->audit_fail_all, d->now_ms, 60000,
+			      CPNSD_AUDIT_FAIL_ALL, true))) {
 		row = &unaudited;
 	} else {
 		if (d->n_audit == CPNSD_AUDIT_ROWS)
@@ -620,7 +647,7 @@ static void cpnsd_hs_log(struct cpnsd *d, int verdict,
 		syslog(LOG_NOTICE, "procedure B: gw %s from %s: failed (%s)%s", id,
 		       row->source, row->detail,
 		       row == &unaudited ?
-		       " (not audited: too many failures from this address)" :
+		       " (not audited: too many failures)" :
 		       "");
 }
 
