@@ -47,6 +47,9 @@ static const char cpnsctl_agent_usage[] =
 #define AGENT_BACKOFF_MAX_MS	300000
 #define AGENT_CHECK_MS		30000
 #define AGENT_REKEY_AGE_S	86400
+/* 2.9: SHOULD start at 23 h +- a random 10 min, MUST by 24 h */
+#define AGENT_REKEY_SOFT_MS	(23 * 3600 * 1000ULL)
+#define AGENT_REKEY_SPREAD_MS	(10 * 60 * 1000ULL)
 
 struct cpnsctl_agent {
 	struct cpns_nl *nl;
@@ -56,7 +59,9 @@ struct cpnsctl_agent {
 	struct sockaddr_storage ep;
 	socklen_t ep_len;
 	bool dhe;
-	uint64_t rekey_after_ms;
+	uint64_t rekey_after_ms;	/* 0: 23 h +- 10 min, per generation */
+	uint8_t jitter_gen;		/* the generation @jitter_ms is for */
+	uint64_t jitter_ms;
 	/* a handshake is wanted, and why (for the log line) */
 	bool need;
 	const char *why;
@@ -68,6 +73,10 @@ struct cpnsctl_agent {
 	 */
 	uint8_t newest;
 	uint64_t age_due;
+	/* the module's family is gone (unloaded, maybe loaded again under
+	 * another family ID): nothing the agent holds works any more
+	 */
+	bool gone;
 	/* the run of procedure B, if any, and whether its line is logged */
 	struct cpns_procb *pb;
 	const char *pb_why;
@@ -109,11 +118,13 @@ static void agent_check(struct cpnsctl_agent *a, uint64_t now)
 {
 	struct cpns_node_gens g;
 	struct cpns_err err = { 0 };
+	uint64_t due;
 	size_t i;
 
 	a->age_due = 0;
 	if (cpns_node_gens(a->nl, a->e.local, a->e.server, &g, &err) < 0) {
 		agent_log(LOG_WARNING, "session query: %s", err.msg);
+		a->gone = err.code == -ENOENT;
 		return;
 	}
 	a->newest = g.newest;
@@ -121,16 +132,29 @@ static void agent_check(struct cpnsctl_agent *a, uint64_t now)
 		agent_want(a, "no session");
 	if (g.n != 1)	/* two: the newer one is recent */
 		return;
+	due = a->rekey_after_ms;
+	if (!due) {
+		/* the gateways that connected together do not all re-key
+		 * together a day later
+		 */
+		if (a->jitter_gen != g.newest) {
+			a->jitter_gen = g.newest;
+			a->jitter_ms = (uint64_t)rand() %
+				       (2 * AGENT_REKEY_SPREAD_MS + 1);
+		}
+		due = AGENT_REKEY_SOFT_MS - AGENT_REKEY_SPREAD_MS +
+		      a->jitter_ms;
+	}
 	for (i = 0; i < g.n; i++) {
 		if (g.gen[i] != g.newest)
 			continue;
 		/* the notification may have come while no one listened */
 		if (g.rekey_epoch[i])
 			agent_want(a, "epoch threshold");
-		if (g.age_ms[i] >= a->rekey_after_ms)
+		if (g.age_ms[i] >= due)
 			agent_want(a, "re-key age");
 		else
-			a->age_due = now + a->rekey_after_ms - g.age_ms[i];
+			a->age_due = now + due - g.age_ms[i];
 	}
 }
 
@@ -304,7 +328,7 @@ static int agent_loop(struct cpnsctl_agent *a, int efd, int sfd)
 	struct cpns_err err = { 0 };
 	bool stop = false;
 
-	while (!stop) {
+	while (!stop && !a->gone) {
 		struct pollfd pfd[3] = {
 			{ .fd = efd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
@@ -366,11 +390,15 @@ int cpnsctl_do_agent(struct cpnsctl *c, int argc, char **argv)
 
 	a.dir = CPNSCTL_STATE_DIR;
 	a.dhe = true;
-	a.rekey_after_ms = AGENT_REKEY_AGE_S * 1000ULL;
+	a.rekey_after_ms = 0;
 	if (argc == 1 && !strcmp(argv[0], "help")) {
 		fputs(cpnsctl_agent_usage, stdout);
 		return CPNSCTL_EXIT_OK;
 	}
+	/* a daemon with its own signal handling and state: the whole process */
+	if (c->in_batch)
+		return cpnsctl_usage_error(cpnsctl_agent_usage,
+					   "agent: runs on its own, not in a batch");
 	for (; argc > 0; argc -= 2, argv += 2) {
 		if (argc < 2)
 			return cpnsctl_usage_error(cpnsctl_agent_usage,
@@ -441,11 +469,13 @@ int cpnsctl_do_agent(struct cpnsctl *c, int argc, char **argv)
 	a.backoff = AGENT_BACKOFF_MIN_MS;
 	agent_log(LOG_INFO, "started");
 	agent_loop(&a, efd, sfd);
+	if (a.gone)
+		agent_log(LOG_ERR, "the cpns module is gone; exiting (a service manager restarts the agent)");
 	agent_log(LOG_INFO, "exiting");
 	cpns_procb_free(a.pb);
 	a.pb = NULL;
 	close(sfd);
-	status = CPNSCTL_EXIT_OK;
+	status = a.gone ? CPNSCTL_EXIT_KERNEL : CPNSCTL_EXIT_OK;
 err_wipe:
 	cpns_wipe(&a.e, sizeof(a.e));
 	return status;

@@ -32,6 +32,7 @@ struct cpnsctl {
 	bool json, pretty, stats, details;
 	const char *netns;
 	bool stdin_busy;		/* batch file is stdin: no key from "-" */
+	bool in_batch;			/* running the lines of -b */
 	struct cpns_nl *nl;		/* opened on first use */
 };
 

@@ -50,7 +50,7 @@ int cpnsctl_enrolment_read(const char *dir, const uint8_t server[CPNS_ID_LEN],
 			   struct cpnsctl_enrolment *e, struct cpns_err *err)
 {
 	char *path = cpnsctl_enrolment_path(dir, server);
-	char line[256], key[32], val[160];
+	char line[256], key[32], val[160], fbuf[BUFSIZ];
 	unsigned int seen = 0;
 	struct stat st;
 	FILE *f;
@@ -66,6 +66,8 @@ int cpnsctl_enrolment_read(const char *dir, const uint8_t server[CPNS_ID_LEN],
 				   errno == ENOENT ? " (not enrolled: run cpnsctl enroll)" : "");
 		goto out;
 	}
+	/* stdio reads the file, EUKey included, into a buffer of ours */
+	setvbuf(f, fbuf, _IOFBF, sizeof(fbuf));
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
 		ret = cpns_err_set(err, -EACCES,
 				   "%s: accessible by group or others (mode %04o)",
@@ -116,6 +118,7 @@ int cpnsctl_enrolment_read(const char *dir, const uint8_t server[CPNS_ID_LEN],
 		ret = cpns_err_set(err, -EINVAL, "%s: for another server", path);
 out_close:
 	fclose(f);
+	cpns_wipe(fbuf, sizeof(fbuf));
 out:
 	if (ret)
 		cpns_wipe(e, sizeof(*e));

@@ -247,6 +247,7 @@ static int cpnsctl_batch(struct cpnsctl *c, const char *path)
 	int argc, status = CPNSCTL_EXIT_OK;
 	FILE *f;
 
+	c->in_batch = true;
 	if (!strcmp(path, "-")) {
 		f = stdin;
 		c->stdin_busy = true;

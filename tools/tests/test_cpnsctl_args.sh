@@ -184,6 +184,10 @@ printf 'session add %s tx-secret - rx-secret %s\n' "$S" "$tmp/rx.key" >"$tmp/bat
 "$CPNSCTL" -n "$NONS" -b - <"$tmp/batch3" >"$tmp/out" 2>"$tmp/err"
 [ $? = 1 ] && grep -q "stdin is the batch file" "$tmp/err"
 ok $? "batch from stdin: a secret from \"-\" is refused"
+printf 'agent server %s\n' "$S" >"$tmp/batch4"
+"$CPNSCTL" -n "$NONS" -b "$tmp/batch4" >"$tmp/out" 2>"$tmp/err"
+[ $? = 1 ] && grep -q "not in a batch" "$tmp/err"
+ok $? "batch: agent is refused (exit 1)"
 
 echo "1..$n"
 exit $fail
