@@ -343,6 +343,42 @@ t_netns() {
 	has "$tmp/err" "network namespace"
 }
 
+t_agent_module_gone() {
+	# the module unloaded under a running agent: every request would fail
+	# from then on, so it ends with exit 2 (its unit restarts it). Its
+	# server does not exist; between attempts it holds no socket.
+	local d=$tmp/agent-gone pid rc i
+	mkdir -m 700 "$d" || return 1
+	(umask 077 && printf 'server %s\nlocal %s\nendpoint 192.0.2.1\nkid 1\nexpiry 0\neukey %s\n' \
+		"$ID2" "$ID3" "$TXKEY" >"$d/server-$ID2.conf") || return 1
+	"$CPNSCTL" -n "$NS" agent server "$ID2" state-dir "$d" log stderr 2>"$d/log" &
+	pid=$!
+	for i in $(seq 50); do
+		grep -q "retry in" "$d/log" && break
+		sleep 0.1
+	done
+	for i in $(seq 30); do
+		rmmod cpns 2>/dev/null && break
+		sleep 0.1
+	done
+	if [ -d /sys/module/cpns ]; then
+		kill "$pid"; wait "$pid"
+		echo "# SKIP: cpns cannot be unloaded here"
+		return 0
+	fi
+	kill -HUP "$pid"	# a reload queries the sessions at once
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -9 "$pid"	# still running: fails
+	wait "$pid"
+	rc=$?
+	insmod "$CPNS_KO" || return 1
+	[ $rc = 2 ] && has "$d/log" "module is gone" ||
+		{ echo "# agent exit $rc"; diag "$d/log"; return 1; }
+}
+
 t_not_loaded_message() {
 	# with the family gone the message names the module; only when we
 	# may unload it (nothing else holds it)
@@ -363,7 +399,7 @@ tests=(
 	t_session_add t_session_responder t_session_show_text t_session_filter
 	t_no_secret_printed t_key_mode_refused t_usage_unchanged t_stats
 	t_monitor t_session_del t_session_flush t_batch t_netns
-	t_not_loaded_message
+	t_agent_module_gone t_not_loaded_message
 )
 
 echo "TAP version 13"
