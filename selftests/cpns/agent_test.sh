@@ -73,7 +73,7 @@ wait_for() {
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 
 if [ ! -d /sys/module/cpns ]; then
 	insmod "${CPNS_KO:?}" || { echo "Bail out! insmod failed"; exit 1; }
@@ -255,10 +255,30 @@ else
 	gw session show; srv session show
 fi
 
-# 5: SIGHUP with an unusable enrolment file: the agent keeps running with
+# 5: once more, right after that success: a record for an unknown
+# session (its header is not authenticated: anyone can send one) starts
+# a handshake no sooner than 10 s after the last one succeeded
+ms_of() { sed -n 's/.*\[\([0-9]*\)\.\([0-9]*\)\] procedure B .*installed$/\1\2/p' | tail -1; }
+t_ok=$(log_from "$mark" | ms_of)
+log_mark
+kmark "5 del gen $NEWGEN"
+g=$NEWGEN
+gw session del local "$GW" peer "$S" generation "$g" >"$tmp/out" 2>&1
+sleep 1.1	# one NO_SESSION notification per pair per second (13.4)
+"$T/cpns-dgram" -n "$SNS" send "$S" "$GW:5000" knock >/dev/null 2>&1
+if wait_for 30 logged "(record for an unknown session from the server): generation" &&
+	recovered "$g" && t_next=$(log_from "$mark" | ms_of) &&
+	[ -n "$t_ok" ] && [ $((t_next - t_ok)) -ge 10000 ]; then
+	ok "a second record for an unknown session: the handshake $((t_next - t_ok)) ms after the last success (at least 10 s)"
+else
+	nok "a second record for an unknown session: the handshake at least 10 s after the last success"
+	echo "# last success at ${t_ok:-?} ms, next at ${t_next:-?} ms"; diag "$tmp/out"; log_from "$mark" | diag
+fi
+
+# 6: SIGHUP with an unusable enrolment file: the agent keeps running with
 # the enrolment it has
 log_mark
-kmark "5 sighup"
+kmark "6 sighup"
 conf=$tmp/gw/server-$S.conf
 cp -p "$conf" "$tmp/conf.good"
 printf 'this is not an enrolment\n' >"$conf"
@@ -271,11 +291,11 @@ else
 	log_from "$mark" | diag
 fi
 
-# 6: the GW's generations are erased (deleted here; the end of a lifetime
+# 7: the GW's generations are erased (deleted here; the end of a lifetime
 # is the same notification): the agent re-authenticates, with the
 # enrolment it kept
 log_mark
-kmark "6 flush"
+kmark "7 flush"
 g=$NEWGEN
 gw session flush local "$GW" >"$tmp/out" 2>&1
 if wait_for 20 logged "(no session): generation" && recovered "$g"; then
@@ -286,10 +306,10 @@ else
 fi
 cp -p "$tmp/conf.good" "$conf"
 
-# 7: the epoch threshold passes while no agent listens (it restarts, or
+# 8: the epoch threshold passes while no agent listens (it restarts, or
 # its socket overflowed): the notification is lost, and the agent that
 # starts then finds the threshold in the session's state (2.9, 13.4)
-kmark "7 missed threshold"
+kmark "8 missed threshold"
 g=$NEWGEN
 kill -TERM "$agent_pid"; wait "$agent_pid" 2>/dev/null
 echo 1 >"$EPR"
@@ -308,11 +328,11 @@ else
 	echo "# tx epoch ${txe:-?}"; diag "$tmp/warm2"; log_from "$mark" | diag
 fi
 
-# 8: backoff. S is stopped and its address unreachable (the GW's link is
+# 9: backoff. S is stopped and its address unreachable (the GW's link is
 # down), so every attempt fails at once; the retries must come 1 and 2 s
 # (+ up to 10 % jitter) apart, as the agent says and as it does, and the
 # third be announced for 4 s later.
-kmark "8 backoff"
+kmark "9 backoff"
 kill "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=''
 ip -n "$GNS" link set vg down
 log_mark
@@ -344,11 +364,11 @@ else
 	nok "backoff: retries after 1, 2, 4 s"; log_from "$mark" | diag
 fi
 
-# 9: SIGTERM while a handshake waits for S, which does not answer (cpnsd
+# 10: SIGTERM while a handshake waits for S, which does not answer (cpnsd
 # stopped: its m1 would be retransmitted for 23 s, 4.7). The link is up
 # again and a SIGHUP (with a usable file) ends the backoff: the agent
 # starts at once.
-kmark "9 sigterm"
+kmark "10 sigterm"
 ip -n "$GNS" link set vg up
 log_mark
 kill -HUP "$agent_pid"

@@ -46,6 +46,10 @@ static const char cpnsctl_agent_usage[] =
 #define AGENT_BACKOFF_MIN_MS	1000
 #define AGENT_BACKOFF_MAX_MS	300000
 #define AGENT_CHECK_MS		30000
+/* a record for an unknown session starts a handshake at most this long
+ * after the last one that succeeded: its header is not authenticated
+ */
+#define AGENT_NOSESS_HOLD_MS	10000
 #define AGENT_REKEY_AGE_S	86400
 /* 2.9: SHOULD start at 23 h +- a random 10 min, MUST by 24 h */
 #define AGENT_REKEY_SOFT_MS	(23 * 3600 * 1000ULL)
@@ -81,7 +85,11 @@ struct cpnsctl_agent {
 	struct cpns_procb *pb;
 	const char *pb_why;
 	bool pb_logged;
+	uint64_t last_ok;		/* when a handshake last succeeded */
 };
+
+static const char agent_why_nosess[] =
+	"record for an unknown session from the server";
 
 static bool agent_stderr;
 
@@ -106,12 +114,25 @@ static void agent_log(int prio, const char *fmt, ...)
 		t / 1000, (unsigned int)(t % 1000), line);
 }
 
+/* Any other reason replaces a record for an unknown session: it is not
+ * held back as that one is.
+ */
 static void agent_want(struct cpnsctl_agent *a, const char *why)
 {
-	if (a->need)
+	if (a->need && a->why != agent_why_nosess)
 		return;
 	a->need = true;
 	a->why = why;
+}
+
+/* When the wanted handshake may start. */
+static uint64_t agent_due(const struct cpnsctl_agent *a)
+{
+	uint64_t hold = a->last_ok + AGENT_NOSESS_HOLD_MS;
+
+	if (a->why == agent_why_nosess && a->last_ok && a->next_try < hold)
+		return hold;
+	return a->next_try;
 }
 
 static void agent_check(struct cpnsctl_agent *a, uint64_t now)
@@ -188,7 +209,7 @@ static int agent_event(uint8_t cmd, struct nlattr **at, void *arg)
 	case CPNS_CMD_NO_SESSION_NTF:
 		if (agent_is(at[CPNS_A_SRC_ID], a->e.server) &&
 		    agent_is(at[CPNS_A_DST_ID], a->e.local))
-			agent_want(a, "record for an unknown session from the server");
+			agent_want(a, agent_why_nosess);
 		break;
 	}
 	return 0;
@@ -247,6 +268,7 @@ static void agent_progress(struct cpnsctl_agent *a)
 			  a->pb_why, cpns_procb_outcome(a->pb));
 		a->pb_logged = true;
 		a->need = false;
+		a->last_ok = cpns_node_now_ms();
 		a->backoff = AGENT_BACKOFF_MIN_MS;
 		a->next_check = 0;
 	}
@@ -348,13 +370,13 @@ static int agent_loop(struct cpnsctl_agent *a, int efd, int sfd)
 			agent_progress(a);
 			continue;
 		}
-		if (a->need && !agent_running(a) && now >= a->next_try) {
+		if (a->need && !agent_running(a) && now >= agent_due(a)) {
 			agent_start(a, now);
 			continue;
 		}
 		until = a->next_check;
-		if (a->need && !agent_running(a) && a->next_try < until)
-			until = a->next_try;
+		if (a->need && !agent_running(a) && agent_due(a) < until)
+			until = agent_due(a);
 		if (dl && dl < until)
 			until = dl;
 		if (a->pb)
