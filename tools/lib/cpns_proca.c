@@ -556,30 +556,37 @@ static int srv_on_kr1(struct cpns_proca_srv *srv, const uint8_t *src,
 	const struct cpns_tlv *uid = cpns_msg_find(m, NULL, CPNS_TLV_USER_ID);
 	const uint8_t *gw_id = tlv_val(m, CPNS_TLV_GW_ID);
 	uint8_t params[CPNS_SCRYPT_PARAMS_LEN];
-	struct cpns_proca_verifier v;
+	struct cpns_proca_verifier v, fake;
 	struct cpns_enc enc;
-	int ret;
+	int ret, fake_ret;
 
 	/* 6.4 S step 1: GW_ID is the record's source */
 	if (memcmp(gw_id, src, CPNS_ID_LEN) || !cpns_id_valid(gw_id))
 		return srv_fail(srv, m->xid, CPNS_REASON_BAD_IDENTITY,
 				CPNS_MSG_KEY_REQUEST1, now, out, out_len);
+	/* made for every UserID and used for an unknown one, so that the
+	 * reply takes as long for both (6.4 S1)
+	 */
+	fake_ret = cpns_proca_fake_record(cfg->server_secret, uid->value,
+					  uid->len, cfg->log2n, &fake);
 	ret = cfg->ops->lookup(cfg->ctx, uid->value, uid->len, &v);
 	if (ret == -ENOENT) {
-		ret = cpns_proca_fake_record(cfg->server_secret, uid->value,
-					     uid->len, cfg->log2n, &v);
+		ret = fake_ret;
+		v = fake;
 		srv->known = false;
 	} else if (!ret) {
 		srv->known = true;
 		if (!cpns_scrypt_params_allowed(v.log2n, v.r, v.p) ||
 		    !cpns_spake2p_point_valid(v.l)) {
 			cpns_wipe(&v, sizeof(v));
+			cpns_wipe(&fake, sizeof(fake));
 			return srv_fail(srv, m->xid,
 					CPNS_REASON_INTERNAL_ERROR,
 					CPNS_MSG_KEY_REQUEST1, now, out,
 					out_len);
 		}
 	}
+	cpns_wipe(&fake, sizeof(fake));
 	if (ret) {
 		cpns_wipe(&v, sizeof(v));
 		return ret;
