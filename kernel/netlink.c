@@ -1206,9 +1206,10 @@ void cpns_nl_notify_no_session(struct cpns_net *cn, const struct cpns_rec *rec,
 			 CPNS_NL_A(LEARN))
 
 /*
- * The attributes each request may carry. One the command would ignore is
- * refused, so that a request never does less than it says: a flush that
- * names a peer would otherwise flush every pair.
+ * The attributes each request may carry: the request attributes of the
+ * spec (Documentation/netlink/specs/cpns.yaml). One the command would
+ * ignore is refused, so that a request never does less than it says: a
+ * flush that names a peer would otherwise flush every pair.
  */
 static const u64 cpns_nl_attrs[CPNS_CMD_MAX + 1] = {
 	[CPNS_CMD_LINK_SET] = CPNS_NL_A(UDP_PORT) | CPNS_NL_A(FORWARDING),
