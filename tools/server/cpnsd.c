@@ -45,12 +45,12 @@
 #include "cpns_node.h"
 #include "cpns_proca.h"
 #include "cpns_tlv.h"
+#include "rate.h"
 #include "registry.h"
 
 #define CPNSD_STATE_DIR		"/var/lib/cpns"
 #define CPNSD_MAX_PROCA		256	/* concurrent exchanges (11) */
 #define CPNSD_PROCA_KEEP_S	60	/* exchange state (11) */
-#define CPNSD_RATE_SLOTS	512
 #define CPNSD_M1_RATE		20	/* m1 per second per source IP (11) */
 
 static const char cpnsd_usage_text[] =
@@ -85,72 +85,6 @@ struct cpnsd_opts {
 	 */
 	unsigned int m1_rate;
 };
-
-/* ---- rate tables (section 11) ----------------------------------------- */
-
-struct cpnsd_rate_slot {
-	uint8_t key[CPNS_ID_LEN + 16];
-	uint8_t len;
-	bool used;
-	uint64_t t0;		/* window start, ms */
-	unsigned int count;
-};
-
-/*
- * A slot is given to a new key only when its window is over: with every
- * slot in a live window, new keys share @overflow and its limit, so that
- * a sender cycling through more keys than there are slots cannot reset
- * the counts of the others.
- */
-struct cpnsd_rate {
-	struct cpnsd_rate_slot slot[CPNSD_RATE_SLOTS];
-	struct cpnsd_rate_slot overflow;
-};
-
-/* Counts one event in @s's window of @window_ms; true when over @limit. */
-static bool cpnsd_window_hit(struct cpnsd_rate_slot *s, uint64_t now,
-			     uint64_t window_ms, unsigned int limit, bool count)
-{
-	if (now >= s->t0 + window_ms) {
-		s->t0 = now;
-		s->count = 0;
-	}
-	if (count)
-		s->count++;
-	return s->count > limit;
-}
-
-/* Counts one event for @key in a window of @window_ms; true when over @limit. */
-static bool cpnsd_rate_hit(struct cpnsd_rate *t, const void *key, size_t len,
-			   uint64_t now, uint64_t window_ms, unsigned int limit,
-			   bool count)
-{
-	struct cpnsd_rate_slot *s = NULL;
-	unsigned int i, lru = 0;
-
-	for (i = 0; i < CPNSD_RATE_SLOTS; i++) {
-		if (t->slot[i].used && t->slot[i].len == len &&
-		    !memcmp(t->slot[i].key, key, len)) {
-			s = &t->slot[i];
-			break;
-		}
-		if (!t->slot[i].used || t->slot[i].t0 < t->slot[lru].t0)
-			lru = i;
-	}
-	if (!s && t->slot[lru].used && now < t->slot[lru].t0 + window_ms) {
-		s = &t->overflow;
-	} else if (!s) {
-		if (!count)
-			return false;
-		s = &t->slot[lru];
-		memset(s, 0, sizeof(*s));
-		memcpy(s->key, key, len);
-		s->len = (uint8_t)len;
-		s->used = true;
-		s->t0 = now;
-	}
-	return cpnsd_window_hit(s, now, window_ms, limit, count);
-}
 
 /* The IP address alone (no port) of a sockaddr, as key bytes. */
 static size_t cpnsd_ip_key(const struct sockaddr_storage *ss, uint8_t *out)
