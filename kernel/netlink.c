@@ -740,6 +740,21 @@ static int cpns_session_new_addr(struct cpns_net *cn,
 	return 0;
 }
 
+/*
+ * The request buffer is ours, and an error ACK echoes it: no copy of a
+ * secret outlives the request.
+ */
+static void cpns_nl_wipe_secrets(struct genl_info *info)
+{
+	struct nlattr *txs = info->attrs[CPNS_A_TX_SECRET];
+	struct nlattr *rxs = info->attrs[CPNS_A_RX_SECRET];
+
+	if (txs)
+		memzero_explicit(nla_data(txs), nla_len(txs));
+	if (rxs)
+		memzero_explicit(nla_data(rxs), nla_len(rxs));
+}
+
 static int cpns_nl_session_new(struct sk_buff *skb, struct genl_info *info)
 {
 	static const int required[] = {
@@ -794,11 +809,7 @@ static int cpns_nl_session_new(struct sk_buff *skb, struct genl_info *info)
 	memzero_explicit(&conf, sizeof(conf));
 
 out_wipe_msg:
-	/* The request buffer is ours; no copy of a secret outlives it. */
-	if (txs)
-		memzero_explicit(nla_data(txs), nla_len(txs));
-	if (rxs)
-		memzero_explicit(nla_data(rxs), nla_len(rxs));
+	cpns_nl_wipe_secrets(info);
 	return err;
 }
 
@@ -1247,13 +1258,7 @@ static int cpns_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 			continue;
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[i],
 				    "attribute not used by this command");
-		/* the error ACK echoes the request: no secret in it */
-		if (info->attrs[CPNS_A_TX_SECRET])
-			memzero_explicit(nla_data(info->attrs[CPNS_A_TX_SECRET]),
-					 nla_len(info->attrs[CPNS_A_TX_SECRET]));
-		if (info->attrs[CPNS_A_RX_SECRET])
-			memzero_explicit(nla_data(info->attrs[CPNS_A_RX_SECRET]),
-					 nla_len(info->attrs[CPNS_A_RX_SECRET]));
+		cpns_nl_wipe_secrets(info);
 		return -EINVAL;
 	}
 	return 0;
