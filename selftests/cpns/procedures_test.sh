@@ -7,7 +7,8 @@
 # kill -9 of S during an enrolment, S restart and reconnect; the
 # re-enrolment rules of PROTOCOL.md 6.5 (a new kid revokes the old EUKey,
 # a GW bound to one account is refused to another, a revoked GW cannot
-# authenticate) and a kill -9 of S in the middle of procedure B.
+# authenticate) and a kill -9 of S in the middle of procedure B; a GW
+# revoked in the middle of procedure B gets no session.
 #
 # Environment: CPNS_KO, CPNS_REPO (tools in $CPNS_REPO/build/tools).
 set -u
@@ -41,7 +42,7 @@ check() { # DESCRIPTION COMMAND...
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..20"
+echo "1..21"
 
 if [ ! -d /sys/module/cpns ]; then
 	insmod "${CPNS_KO:?}" || { echo "Bail out! insmod failed"; exit 1; }
@@ -357,6 +358,51 @@ else
 	nok "user add with an unreadable password file: exit 1, nothing added; user del: the sessions of its GW removed"
 	echo "# add rc=$rc_add, enrol+connect rc=$rc, del rc=$rc_del, generations on S $g_before -> $g_after"
 	diag "$tmp/out" "$tmp/err"
+fi
+
+# 21: a GW revoked between its m1 and its m3 (by another process: cpnsd
+# keeps the key it read at m1) gets no session: S's input drops m3
+# (AuthResponse, msg_type 3) until the revocation is committed; at the
+# GW's next m3, S installs, finds the key gone, removes the session again
+# and sends no m4 (the GW would time out, exit 4); the failure is logged
+# (NOT_AUTHORIZED; the audit rows of this address are used up by 19).
+GW4=6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a05
+not_installed() { grep -c "gw $GW4: not installed: its key was revoked" "$tmp/cpnsd.log"; }
+gw enroll server "$S" endpoint 10.79.0.1 user carol password-file "$tmp/pw" \
+	state-dir "$tmp/gw4" local "$GW4" >"$tmp/out" 2>"$tmp/err"; rc_enr=$?
+if [ $rc_enr = 0 ] && ip netns exec "$SNS" nft -f - <<-EOF 2>"$tmp/nft"
+	table inet t { chain i { type filter hook input priority 0;
+		udp dport 7870 @th,480,8 3 counter drop; }; }
+EOF
+then
+	gw connect server "$S" state-dir "$tmp/gw4" >"$tmp/out" 2>"$tmp/err.r" &
+	con=$!
+	held=0
+	for _ in $(seq 100); do
+		ip netns exec "$SNS" nft list table inet t | grep -q "packets [1-9]" &&
+			{ held=1; break; }
+		sleep 0.1
+	done
+	sd entity revoke "$GW4" >>"$tmp/out" 2>&1; rc_rev=$?
+	ip netns exec "$SNS" nft delete table inet t
+	for _ in $(seq 200); do
+		[ "$(not_installed)" -ge 1 ] && break
+		sleep 0.1
+	done
+	kill "$con" 2>/dev/null; wait "$con" 2>/dev/null
+	if [ $held = 1 ] && [ $rc_rev = 0 ] && [ "$(not_installed)" -ge 1 ] &&
+	   [ "$(sgens_of "$GW4")" = 0 ] && [ -z "$(active_kid "$GW4")" ] &&
+	   grep -q "gw $GW4 from .*: failed (NOT_AUTHORIZED)" "$tmp/cpnsd.log"; then
+		ok "GW revoked during procedure B: S finds its key gone at the install, no session left"
+	else
+		nok "GW revoked during procedure B: S finds its key gone at the install, no session left"
+		echo "# held=$held revoke rc=$rc_rev not-installed lines $(not_installed)" \
+			"generations on S $(sgens_of "$GW4")"
+		diag "$tmp/out" "$tmp/err.r"
+	fi
+else
+	diag "$tmp/out" "$tmp/err" "$tmp/nft"
+	nok "GW revoked during procedure B: enrolment and nftables (make deps) needed"
 fi
 
 kill "$srv_pid"; wait "$srv_pid"; srv_pid=

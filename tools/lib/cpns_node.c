@@ -301,6 +301,20 @@ int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
 	return cpns_nl_request(nl, msg, NULL, NULL, err);
 }
 
+int cpns_node_uninstall(struct cpns_nl *nl, const struct cpns_hs_install *in,
+			struct cpns_err *err)
+{
+	struct nl_msg *msg = cpns_node_msg(nl, CPNS_CMD_SESSION_DEL, 0, err);
+
+	if (!msg)
+		return -ENOMEM;
+	if (cpns_nl_put_id(msg, CPNS_A_LOCAL_ID, in->local_id) ||
+	    cpns_nl_put_id(msg, CPNS_A_PEER_ID, in->peer_id) ||
+	    nla_put_u8(msg, CPNS_A_GENERATION, in->generation))
+		return cpns_node_put_failed(msg, err);
+	return cpns_nl_request(nl, msg, NULL, NULL, err);
+}
+
 struct cpns_node_gq {
 	const uint8_t *local, *peer;
 	struct cpns_node_gens *g;

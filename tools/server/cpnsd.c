@@ -143,6 +143,12 @@ struct cpnsd_gw {
 #define CPNSD_AUDIT_FAIL_RATE	10
 /* ... and from all addresses together */
 #define CPNSD_AUDIT_FAIL_ALL	600
+/*
+ * How long a key row kept by the registry serves ConnectRequests without
+ * asking SQLite whether another process (cpnsd entity revoke, user del)
+ * committed since, ms. The install asks every time.
+ */
+#define CPNSD_REG_SYNC_MS	100
 
 struct cpnsd {
 	struct cpnsd_opts o;
@@ -169,6 +175,7 @@ struct cpnsd {
 	const struct sockaddr_storage *cur_addr;
 	socklen_t cur_addr_len;
 	uint64_t now_ms;
+	uint64_t reg_synced_ms;	/* last cpns_reg_sync(); 0: never */
 };
 
 static uint64_t cpnsd_unix_now(void)
@@ -499,6 +506,11 @@ static int cpnsd_lookup(void *ctx, const struct cpns_hs_key_req *req,
 		return CPNS_HS_LOOKUP_DROP;
 	if (req->psk_kind != CPNS_HS_KIND_EUKEY)
 		return CPNS_REASON_NOT_AUTHORIZED;
+	if (!d->reg_synced_ms ||
+	    d->now_ms - d->reg_synced_ms >= CPNSD_REG_SYNC_MS) {
+		cpns_reg_sync(d->reg);
+		d->reg_synced_ms = d->now_ms ? d->now_ms : 1;
+	}
 	r = cpns_reg_eukey_lookup(d->reg, req->initiator_id, cpnsd_unix_now(),
 				  &kid, k, &expiry);
 	if (r == -ENOENT)
@@ -597,7 +609,7 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 		.now_ms = d->now_ms,
 	};
 	struct cpns_hs_actions act;
-	struct cpns_err err = { 0 };
+	struct cpns_err err = { 0 }, err2 = { 0 };
 	uint8_t ipk[16], lk[CPNS_ID_LEN + 16];
 	size_t ipl = cpnsd_ip_key(d->cur_addr, ipk);
 	int v;
@@ -622,16 +634,26 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 
 		/* The key was looked up at m1, and an exchange lives up to
 		 * 30 s after its last m1: it may have been revoked, replaced
-		 * or expired since.
+		 * or expired since. Checked after the install, so that a
+		 * revocation either is seen here or comes before the
+		 * revoking process removes the GW's sessions, this one
+		 * included; a session of a key found gone is removed again.
 		 */
-		r = cpns_reg_eukey_active(d->reg, act.install.peer_id,
-					  act.install.kid, cpnsd_unix_now());
-		if (r == -ENOENT)
-			cpns_err_set(&err, r, "its key was revoked, replaced or expired during the exchange");
-		else if (r < 0)
-			cpns_err_set(&err, r, "registry error");
-		else
-			r = cpns_node_install(d->nl, &act.install, from, &err);
+		r = cpns_node_install(d->nl, &act.install, from, &err);
+		if (!r) {
+			r = cpns_reg_eukey_active(d->reg, act.install.peer_id,
+						  act.install.kid,
+						  cpnsd_unix_now());
+			if (r == -ENOENT)
+				cpns_err_set(&err, r, "its key was revoked, replaced or expired during the exchange");
+			else if (r < 0)
+				cpns_err_set(&err, r, "registry error");
+			if (r < 0 &&
+			    cpns_node_uninstall(d->nl, &act.install, &err2) < 0)
+				syslog(LOG_ERR,
+				       "procedure B: a session of a key found gone stays in the kernel: %s",
+				       err2.msg);
+		}
 		cpnsd_gw_installed(d, act.install.peer_id,
 				   act.install.generation, !r);
 		if (r < 0) {

@@ -18,6 +18,16 @@
 
 #define KEK_CHECK_LABEL	"cpns registry kek check v1"
 #define WRAP_LEN	(CPNS_IV_LEN + CPNS_KEY_LEN + CPNS_TAG_LEN)
+#define KEY_SLOTS	256	/* a power of 2 */
+
+/* An active EUKey as cpns_reg_eukey_lookup() read it, unwrapped. */
+struct reg_key_slot {
+	uint8_t id[CPNS_ID_LEN];
+	uint8_t key[CPNS_KEY_LEN];
+	uint32_t kid;
+	bool used;
+	uint64_t expiry;
+};
 
 struct cpns_reg {
 	sqlite3 *db;
@@ -30,6 +40,22 @@ struct cpns_reg {
 	 */
 	sqlite3_stmt *lookup_st;
 	sqlite3_stmt *active_st;	/* of cpns_reg_eukey_active(), the same way */
+	sqlite3_stmt *version_st;	/* PRAGMA data_version */
+	/*
+	 * The keys cpns_reg_eukey_lookup() read, unwrapped (the KEK that
+	 * unwraps them all is held beside them; wiped when dropped), valid
+	 * while no connection has committed since: @seen_version is
+	 * the PRAGMA data_version of the last cpns_reg_sync() or
+	 * cpns_reg_eukey_active() (it moves when another connection
+	 * commits), @seen_changes this connection's sqlite3_total_changes64()
+	 * then (it moves when this one writes; cpns_reg_audit_rows() moves
+	 * it along, audit rows changing no key). Either moving empties
+	 * @keys. Without a cpns_reg_sync() nothing is kept.
+	 */
+	struct reg_key_slot keys[KEY_SLOTS];
+	int64_t seen_version;
+	int64_t seen_changes;
+	bool synced;
 	uint8_t kek[CPNS_KEY_LEN];
 	char source[64];
 };
@@ -91,6 +117,69 @@ static int exec(struct cpns_reg *reg, const char *sql)
 {
 	return sqlite3_exec(reg->db, sql, NULL, NULL, NULL) == SQLITE_OK ?
 		       0 : -EIO;
+}
+
+/* ---- the key rows kept between lookups --------------------------------- */
+
+static void keys_clear(struct cpns_reg *reg)
+{
+	cpns_wipe(reg->keys, sizeof(reg->keys));
+}
+
+static struct reg_key_slot *key_slot(struct cpns_reg *reg,
+				     const uint8_t id[CPNS_ID_LEN])
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	unsigned int i;
+
+	for (i = 0; i < CPNS_ID_LEN; i++)
+		h = (h ^ id[i]) * 16777619u;
+	return &reg->keys[h & (KEY_SLOTS - 1)];
+}
+
+/* Empties the rows if this connection wrote since they were read. */
+static void keys_check_own(struct cpns_reg *reg)
+{
+	if (reg->synced && sqlite3_total_changes64(reg->db) != reg->seen_changes) {
+		keys_clear(reg);
+		reg->seen_changes = sqlite3_total_changes64(reg->db);
+	}
+}
+
+/*
+ * Reads PRAGMA data_version (a read transaction of its own) and empties the
+ * rows if another connection committed since the last read. 0 or -EIO,
+ * after which nothing is kept until the next success.
+ */
+static int keys_sync(struct cpns_reg *reg)
+{
+	int64_t v = 0;
+	int rc;
+
+	keys_check_own(reg);
+	if (!reg->version_st &&
+	    sqlite3_prepare_v3(reg->db, "PRAGMA data_version", -1,
+			       SQLITE_PREPARE_PERSISTENT, &reg->version_st,
+			       NULL) != SQLITE_OK)
+		rc = SQLITE_ERROR;
+	else
+		rc = sqlite3_step(reg->version_st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(reg->version_st, 0);
+	if (reg->version_st)
+		sqlite3_reset(reg->version_st);
+	if (rc != SQLITE_ROW || !reg->synced || v != reg->seen_version) {
+		keys_clear(reg);
+		reg->seen_changes = sqlite3_total_changes64(reg->db);
+	}
+	reg->synced = rc == SQLITE_ROW;
+	reg->seen_version = v;
+	return reg->synced ? 0 : -EIO;
+}
+
+int cpns_reg_sync(struct cpns_reg *reg)
+{
+	return keys_sync(reg);
 }
 
 static int begin(struct cpns_reg *reg)
@@ -208,6 +297,7 @@ int cpns_reg_audit_rows(struct cpns_reg *reg,
 			const struct cpns_reg_audit_row *rows, size_t n)
 {
 	const struct cpns_reg_audit_row *w;
+	int64_t before = sqlite3_total_changes64(reg->db);
 	sqlite3_stmt *st = NULL;
 	size_t i;
 	int r;
@@ -238,7 +328,11 @@ int cpns_reg_audit_rows(struct cpns_reg *reg,
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
-	return finish(reg, r);
+	r = finish(reg, r);
+	/* audit rows change no key: the rows kept stay valid */
+	if (reg->synced && reg->seen_changes == before)
+		reg->seen_changes = sqlite3_total_changes64(reg->db);
+	return r;
 }
 
 int cpns_reg_audit_list(struct cpns_reg *reg, const char *event,
@@ -436,7 +530,9 @@ void cpns_reg_close(struct cpns_reg *reg)
 		return;
 	sqlite3_finalize(reg->lookup_st);
 	sqlite3_finalize(reg->active_st);
+	sqlite3_finalize(reg->version_st);
 	sqlite3_close(reg->db);
+	keys_clear(reg);
 	cpns_wipe(reg->kek, sizeof(reg->kek));
 	free(reg);
 }
@@ -868,14 +964,37 @@ int cpns_reg_eukey_confirm(struct cpns_reg *reg, const uint8_t *uid,
 	return finish(reg, r < 0 ? r : 0);
 }
 
+/* Unwraps @w, the wrapped key @kid of entity @id, into @eukey: 0 or -EBADMSG. */
+static int key_unwrap(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
+		      uint32_t kid, const uint8_t *w,
+		      uint8_t eukey[CPNS_KEY_LEN])
+{
+	uint8_t aad[CPNS_ID_LEN + 4];
+
+	key_aad(id, kid, aad);
+	return cpns_aead_open(CPNS_SUITE_AES256GCM, reg->kek, w, aad,
+			      sizeof(aad), w + CPNS_IV_LEN,
+			      CPNS_KEY_LEN + CPNS_TAG_LEN, eukey) ?
+		       -EBADMSG : 0;
+}
+
 int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 			  uint64_t now, uint32_t *kid,
 			  uint8_t eukey[CPNS_KEY_LEN], uint64_t *expiry)
 {
-	uint8_t aad[CPNS_ID_LEN + 4];
+	struct reg_key_slot *slot = key_slot(reg, id);
 	sqlite3_stmt *st;
 	int rc, r = -ENOENT;
 
+	keys_check_own(reg);
+	if (slot->used && !memcmp(slot->id, id, CPNS_ID_LEN) &&
+	    slot->expiry > now) {
+		memcpy(eukey, slot->key, CPNS_KEY_LEN);
+		*kid = slot->kid;
+		if (expiry)
+			*expiry = slot->expiry;
+		return 0;
+	}
 	if (!reg->lookup_st &&
 	    sqlite3_prepare_v3(reg->db,
 			       "SELECT kid, wrapped, expiry FROM eukeys"
@@ -893,22 +1012,27 @@ int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 	if (rc == SQLITE_ROW) {
 		uint32_t k = (uint32_t)sqlite3_column_int64(st, 0);
 		const uint8_t *w = sqlite3_column_blob(st, 1);
+		uint64_t e = (uint64_t)sqlite3_column_int64(st, 2);
 
-		key_aad(id, k, aad);
 		r = -EBADMSG;
 		if (sqlite3_column_bytes(st, 1) == WRAP_LEN &&
-		    !cpns_aead_open(CPNS_SUITE_AES256GCM, reg->kek, w, aad,
-				    sizeof(aad), w + CPNS_IV_LEN,
-				    CPNS_KEY_LEN + CPNS_TAG_LEN, eukey)) {
+		    !key_unwrap(reg, id, k, w, eukey)) {
 			*kid = k;
 			if (expiry)
-				*expiry = (uint64_t)sqlite3_column_int64(st, 2);
+				*expiry = e;
 			r = 0;
+			if (reg->synced) {
+				memcpy(slot->id, id, CPNS_ID_LEN);
+				memcpy(slot->key, eukey, CPNS_KEY_LEN);
+				slot->kid = k;
+				slot->expiry = e;
+				slot->used = true;
+			}
 		}
 	} else if (rc != SQLITE_DONE) {
 		r = -EIO;
 	}
-	/* ends the read transaction; the wrapped key is not kept */
+	/* ends the read transaction */
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (r)
@@ -919,9 +1043,15 @@ int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 int cpns_reg_eukey_active(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 			  uint32_t kid, uint64_t now)
 {
+	struct reg_key_slot *slot = key_slot(reg, id);
 	sqlite3_stmt *st;
 	int rc;
 
+	/* a row kept since before the last commit of any connection is gone */
+	if (!keys_sync(reg) && slot->used &&
+	    !memcmp(slot->id, id, CPNS_ID_LEN) && slot->kid == kid &&
+	    slot->expiry > now)
+		return 0;
 	if (!reg->active_st &&
 	    sqlite3_prepare_v3(reg->db,
 			       "SELECT 1 FROM eukeys WHERE entity_id = ? AND kid = ?"

@@ -163,16 +163,30 @@ int cpns_reg_eukey_begin(struct cpns_reg *reg, const uint8_t *uid,
 int cpns_reg_eukey_confirm(struct cpns_reg *reg, const uint8_t *uid,
 			   size_t uid_len, const uint8_t gw_id[CPNS_ID_LEN],
 			   uint32_t kid, uint64_t now, struct cpns_err *err);
-/* The active, unexpired EUKey of an entity, decrypted. */
+/*
+ * The active, unexpired EUKey of an entity, decrypted. The key read is kept
+ * for the next lookups until a connection commits a change:
+ * at once for this one, at the next cpns_reg_sync() or
+ * cpns_reg_eukey_active() for another. Nothing is kept before the first
+ * cpns_reg_sync().
+ */
 int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 			  uint64_t now, uint32_t *kid,
 			  uint8_t eukey[CPNS_KEY_LEN], uint64_t *expiry);
 /*
  * 0 if key @kid of the entity is still its active, unexpired EUKey;
- * -ENOENT if it was revoked, replaced or expired since; -EIO.
+ * -ENOENT if it was revoked, replaced or expired since; -EIO. Exact as of
+ * the call: it reads PRAGMA data_version, and the database when a
+ * connection committed since the row was kept.
  */
 int cpns_reg_eukey_active(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 			  uint32_t kid, uint64_t now);
+/*
+ * Empties the rows kept by cpns_reg_eukey_lookup() if another connection
+ * committed since the last call (PRAGMA data_version), and starts keeping
+ * them. 0 or -EIO (then nothing is kept until a call succeeds).
+ */
+int cpns_reg_sync(struct cpns_reg *reg);
 /* Deletes pending keys past their time, each counted as a failure. */
 int cpns_reg_expire_pending(struct cpns_reg *reg, uint64_t now);
 

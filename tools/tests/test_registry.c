@@ -2,7 +2,8 @@
 /*
  * CPNS Server registry (tools/server/registry.c) on a temporary database:
  * migrations, reopen, every API, wrong KEK, pending never active, audit,
- * lockout, bad input, a crash in the middle of an enrolment, and a full
+ * lockout, bad input, the key rows kept between lookups with a second
+ * connection, a crash in the middle of an enrolment, and a full
  * procedure A S-side run of procedure_a.json through the registry.
  */
 #include <errno.h>
@@ -365,6 +366,71 @@ static void test_basic(void)
 }
 
 /* kill -9 between "pending" and "confirm": never active, expires. */
+/*
+ * The rows cpns_reg_eukey_lookup() keeps, with two connections: the
+ * daemon's and another process's (cpnsd entity revoke).
+ */
+static void test_key_rows(void)
+{
+	struct cpns_reg *d, *o;
+	struct cpns_err err = { 0 };
+	struct cpns_reg_audit_row row = { .time = NOW + 9001, .event = "auth" };
+	uint8_t k[32], got[32];
+	uint32_t kid, kid2;
+	int r, r2;
+
+	memset(k, 0x5a, sizeof(k));
+	snprintf(db, sizeof(db), "%s/rows.db", dir);
+	d = open_reg(NOW + 9000, kek, &r);
+	o = open_reg(NOW + 9000, kek, &r2);
+	if (r || r2 || cpns_reg_user_add(o, ALICE, NOW + 9000, &err)) {
+		tap_ok(0, "key rows: two connections and a user");
+		goto out;
+	}
+	memcpy(row.entity_id, gw2, CPNS_ID_LEN);
+	tap_ok(!cpns_reg_next_kid(o, gw2, &kid) &&
+		       !cpns_reg_eukey_begin(o, ALICE, gw2, kid, NOW + 20000, k, NOW + 9000, &err) &&
+		       !cpns_reg_eukey_confirm(o, ALICE, gw2, kid, NOW + 9000, &err) &&
+		       !cpns_reg_sync(d) &&
+		       !cpns_reg_eukey_lookup(d, gw2, NOW + 9001, &kid2, got, NULL) &&
+		       kid2 == kid && !memcmp(got, k, 32),
+	       "key rows: a key another connection confirmed is found");
+	/* an audit write of this connection keeps the row: a revocation by
+	 * the other is seen at the next sync, not before
+	 */
+	tap_ok(!cpns_reg_audit_rows(d, &row, 1) &&
+		       !cpns_reg_entity_revoke(o, gw2, NOW + 9002, &err) &&
+		       !cpns_reg_eukey_lookup(d, gw2, NOW + 9003, &kid2, got, NULL) &&
+		       kid2 == kid,
+	       "key rows: kept across this connection's audit rows until the next sync");
+	tap_ok(cpns_reg_eukey_active(d, gw2, kid, NOW + 9003) == -ENOENT &&
+		       cpns_reg_eukey_lookup(d, gw2, NOW + 9003, &kid2, got, NULL) == -ENOENT,
+	       "key rows: active sees the other connection's revocation, and the row is gone");
+	tap_ok(!cpns_reg_next_kid(o, gw2, &kid) &&
+		       !cpns_reg_eukey_begin(o, ALICE, gw2, kid, NOW + 20000, k, NOW + 9004, &err) &&
+		       !cpns_reg_eukey_confirm(o, ALICE, gw2, kid, NOW + 9004, &err) &&
+		       !cpns_reg_sync(d) &&
+		       !cpns_reg_eukey_lookup(d, gw2, NOW + 9005, &kid2, got, NULL) &&
+		       kid2 == kid && !cpns_reg_eukey_active(d, gw2, kid, NOW + 9005),
+	       "key rows: after the sync, the new key");
+	tap_ok(!cpns_reg_entity_revoke(d, gw2, NOW + 9006, &err) &&
+		       cpns_reg_eukey_lookup(d, gw2, NOW + 9006, &kid2, got, NULL) == -ENOENT &&
+		       cpns_reg_eukey_active(d, gw2, kid, NOW + 9006) == -ENOENT,
+	       "key rows: this connection's own revocation is seen at once");
+	tap_ok(!cpns_reg_next_kid(o, gw2, &kid) &&
+		       !cpns_reg_eukey_begin(o, ALICE, gw2, kid, NOW + 9010, k, NOW + 9007, &err) &&
+		       !cpns_reg_eukey_confirm(o, ALICE, gw2, kid, NOW + 9007, &err) &&
+		       !cpns_reg_sync(d) &&
+		       !cpns_reg_eukey_lookup(d, gw2, NOW + 9008, &kid2, got, NULL) &&
+		       cpns_reg_eukey_lookup(d, gw2, NOW + 9010, &kid2, got, NULL) == -ENOENT &&
+		       cpns_reg_eukey_active(d, gw2, kid, NOW + 9010) == -ENOENT,
+	       "key rows: a kept row expires with its key");
+out:
+	cpns_reg_close(o);
+	cpns_reg_close(d);
+	snprintf(db, sizeof(db), "%s/registry.db", dir);
+}
+
 static void test_crash(void)
 {
 	uint8_t k[32], got[32];
@@ -500,6 +566,7 @@ int main(void)
 		tap_bail("cannot write the second KEK");
 
 	test_basic();
+	test_key_rows();
 	test_crash();
 	test_engine();
 
