@@ -5,6 +5,7 @@
  * Pure state machines: see cpns_hs.h for the calling convention.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -774,10 +775,40 @@ struct hs_exch {
 	uint32_t kid;
 };
 
+#define HS_NONE UINT32_MAX
+
+/* A place in a doubly linked list of table positions (HS_NONE: none). */
+struct hs_link {
+	uint32_t prev, next;
+};
+
+/*
+ * Where an exchange of the table is linked, beside it (hs_exch_free()
+ * wipes the exchange, not these): by (peer, XID) while it is not free; by
+ * address and by peer while half-open; in completion order while done;
+ * in the free list while free (@px.next).
+ */
+struct hs_node {
+	struct hs_link px, addr, peer, done;
+};
+
+/*
+ * The exchanges: @ex[@cap], indexed so that a message costs the same
+ * whatever the number of exchanges held. Buckets (@nb, a power of 2) hash
+ * with a random key, so that a peer cannot aim its IDs, XIDs or addresses
+ * at one bucket; a bucket's chain is never longer than a scan of the table.
+ */
 struct cpns_hs_resp {
 	struct cpns_hs_resp_cfg cfg;
 	struct hs_exch *ex;
+	struct hs_node *node;
 	unsigned int cap;
+	uint32_t nb;
+	uint32_t *px_head, *addr_head, *peer_head;
+	uint32_t done_head, done_tail;	/* newest, oldest */
+	uint32_t free_head;
+	unsigned int n_half;
+	uint64_t hash_key[2];
 	uint64_t born;
 	struct cpns_msg *msg;
 };
@@ -787,6 +818,146 @@ static void hs_exch_free(struct hs_exch *e)
 	free(e->m1);
 	free(e->m3);
 	cpns_wipe(e, sizeof(*e));
+}
+
+/* A keyed hash of @a (and @b) into a bucket. */
+static uint32_t hs_bucket(const struct cpns_hs_resp *r, uint64_t salt,
+			  const uint8_t *a, size_t alen, const uint8_t *b,
+			  size_t blen)
+{
+	uint64_t h = r->hash_key[0] ^ salt, k = r->hash_key[1];
+	size_t i;
+
+	for (i = 0; i < alen + blen; i++) {
+		h ^= i < alen ? a[i] : b[i - alen];
+		h *= 0x100000001b3ULL;
+		h ^= k;
+		h = (h << 23) | (h >> 41);
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)h & (r->nb - 1);
+}
+
+static uint32_t *hs_px_head(struct cpns_hs_resp *r, const uint8_t *peer,
+			    const uint8_t *xid)
+{
+	return &r->px_head[hs_bucket(r, 1, peer, CPNS_ID_LEN, xid,
+				     CPNS_XID_LEN)];
+}
+
+static uint32_t *hs_addr_head(struct cpns_hs_resp *r, const uint8_t *addr,
+			      size_t len)
+{
+	return &r->addr_head[hs_bucket(r, 2, addr, len, NULL, 0)];
+}
+
+static uint32_t *hs_peer_head(struct cpns_hs_resp *r, const uint8_t *peer)
+{
+	return &r->peer_head[hs_bucket(r, 3, peer, CPNS_ID_LEN, NULL, 0)];
+}
+
+static struct hs_link *hs_l(struct cpns_hs_resp *r, uint32_t i, size_t off)
+{
+	return (struct hs_link *)((char *)&r->node[i] + off);
+}
+
+/* Puts position @i first in the list at @head (and its last, @tail). */
+static void hs_link_add(struct cpns_hs_resp *r, uint32_t *head,
+			uint32_t *tail, uint32_t i, size_t off)
+{
+	struct hs_link *l = hs_l(r, i, off);
+
+	l->prev = HS_NONE;
+	l->next = *head;
+	if (*head != HS_NONE)
+		hs_l(r, *head, off)->prev = i;
+	else if (tail)
+		*tail = i;
+	*head = i;
+}
+
+static void hs_link_del(struct cpns_hs_resp *r, uint32_t *head,
+			uint32_t *tail, uint32_t i, size_t off)
+{
+	struct hs_link *l = hs_l(r, i, off);
+
+	if (l->prev != HS_NONE)
+		hs_l(r, l->prev, off)->next = l->next;
+	else
+		*head = l->next;
+	if (l->next != HS_NONE)
+		hs_l(r, l->next, off)->prev = l->prev;
+	else if (tail)
+		*tail = l->prev;
+}
+
+#define HS_PX	offsetof(struct hs_node, px)
+#define HS_ADDR	offsetof(struct hs_node, addr)
+#define HS_PEER	offsetof(struct hs_node, peer)
+#define HS_DONE	offsetof(struct hs_node, done)
+
+static uint32_t hs_pos(const struct cpns_hs_resp *r, const struct hs_exch *e)
+{
+	return (uint32_t)(e - r->ex);
+}
+
+/* A half-open exchange is no longer: out of the address and peer lists. */
+static void hs_unlink_half(struct cpns_hs_resp *r, struct hs_exch *e)
+{
+	uint32_t i = hs_pos(r, e);
+
+	hs_link_del(r, hs_addr_head(r, e->addr, e->addr_len), NULL, i,
+		    HS_ADDR);
+	hs_link_del(r, hs_peer_head(r, e->peer), NULL, i, HS_PEER);
+	r->n_half--;
+}
+
+/* Discards the table's exchange @e, whatever its state. */
+static void hs_resp_release(struct cpns_hs_resp *r, struct hs_exch *e)
+{
+	uint32_t i = hs_pos(r, e);
+
+	if (e->state == HS_R_FREE)
+		return;
+	hs_link_del(r, hs_px_head(r, e->peer, e->xid), NULL, i, HS_PX);
+	if (e->state == HS_R_HALF_OPEN)
+		hs_unlink_half(r, e);
+	else
+		hs_link_del(r, &r->done_head, &r->done_tail, i, HS_DONE);
+	hs_exch_free(e);
+	r->node[i].px.next = r->free_head;
+	r->free_head = i;
+}
+
+/* Takes a free position for @tmp, a new half-open exchange; NULL if none. */
+static struct hs_exch *hs_resp_take(struct cpns_hs_resp *r,
+				    const struct hs_exch *tmp)
+{
+	uint32_t i = r->free_head;
+	struct hs_exch *e;
+
+	if (i == HS_NONE)
+		return NULL;
+	r->free_head = r->node[i].px.next;
+	e = &r->ex[i];
+	*e = *tmp;
+	e->state = HS_R_HALF_OPEN;
+	hs_link_add(r, hs_px_head(r, e->peer, e->xid), NULL, i, HS_PX);
+	hs_link_add(r, hs_addr_head(r, e->addr, e->addr_len), NULL, i,
+		    HS_ADDR);
+	hs_link_add(r, hs_peer_head(r, e->peer), NULL, i, HS_PEER);
+	r->n_half++;
+	return e;
+}
+
+/* The half-open exchange @e completed: it is kept to answer repeats. */
+static void hs_resp_done(struct cpns_hs_resp *r, struct hs_exch *e)
+{
+	hs_unlink_half(r, e);
+	e->state = HS_R_DONE;
+	hs_link_add(r, &r->done_head, &r->done_tail, hs_pos(r, e), HS_DONE);
 }
 
 /**
@@ -818,12 +989,26 @@ struct cpns_hs_resp *cpns_hs_resp_new(const struct cpns_hs_resp_cfg *cfg)
 		r->cfg.max_half_open_id_addr = CPNS_HS_MAX_HALF_OPEN_ID_ADDR;
 	/* half-open exchanges plus as many completed ones caching m4 */
 	r->cap = 2 * r->cfg.max_half_open;
+	for (r->nb = 1; r->nb < r->cap; r->nb *= 2)
+		;
 	r->ex = calloc(r->cap, sizeof(*r->ex));
+	r->node = calloc(r->cap, sizeof(*r->node));
+	r->px_head = malloc(r->nb * sizeof(*r->px_head));
+	r->addr_head = malloc(r->nb * sizeof(*r->addr_head));
+	r->peer_head = malloc(r->nb * sizeof(*r->peer_head));
 	r->msg = malloc(sizeof(*r->msg));
-	if (!r->ex || !r->msg) {
+	if (!r->ex || !r->node || !r->px_head || !r->addr_head ||
+	    !r->peer_head || !r->msg ||
+	    cpns_random(NULL, (uint8_t *)r->hash_key, sizeof(r->hash_key))) {
 		cpns_hs_resp_free(r);
 		return NULL;
 	}
+	for (i = 0; i < r->nb; i++)
+		r->px_head[i] = r->addr_head[i] = r->peer_head[i] = HS_NONE;
+	r->done_head = r->done_tail = HS_NONE;
+	for (i = 0; i < r->cap; i++)
+		r->node[i].px.next = i + 1 < r->cap ? (uint32_t)i + 1 : HS_NONE;
+	r->free_head = 0;
 	return r;
 }
 
@@ -841,6 +1026,10 @@ void cpns_hs_resp_free(struct cpns_hs_resp *r)
 		for (i = 0; i < r->cap; i++)
 			hs_exch_free(&r->ex[i]);
 	free(r->ex);
+	free(r->node);
+	free(r->px_head);
+	free(r->addr_head);
+	free(r->peer_head);
 	free(r->msg);
 	cpns_wipe(r, sizeof(*r));
 	free(r);
@@ -849,11 +1038,11 @@ void cpns_hs_resp_free(struct cpns_hs_resp *r)
 static struct hs_exch *hs_resp_find(struct cpns_hs_resp *r,
 				    const uint8_t *peer, const uint8_t *xid)
 {
-	unsigned int i;
+	uint32_t i;
 
-	for (i = 0; i < r->cap; i++)
-		if (r->ex[i].state != HS_R_FREE &&
-		    !memcmp(r->ex[i].peer, peer, CPNS_ID_LEN) &&
+	for (i = *hs_px_head(r, peer, xid); i != HS_NONE;
+	     i = r->node[i].px.next)
+		if (!memcmp(r->ex[i].peer, peer, CPNS_ID_LEN) &&
 		    !memcmp(r->ex[i].xid, xid, CPNS_XID_LEN))
 			return &r->ex[i];
 	return NULL;
@@ -869,31 +1058,21 @@ static bool hs_same_addr(const struct hs_exch *e,
 /*
  * The half-open bounds of section 11 for a new m1. Returns false to drop
  * it; *victim is the exchange it is to replace (same claimed ID, same
- * address), *slot a free entry.
+ * address). Otherwise a position is free for it: the oldest completed
+ * exchange's, if need be.
  */
 static bool hs_resp_admit(struct cpns_hs_resp *r,
 			  const struct cpns_hs_meta *meta,
-			  struct hs_exch **victim, struct hs_exch **slot)
+			  struct hs_exch **victim)
 {
-	unsigned int i, total = 0, per_addr = 0, per_id = 0;
-	struct hs_exch *oldest_done = NULL;
+	unsigned int per_addr = 0, per_id = 0;
+	uint32_t i;
 
 	*victim = NULL;
-	*slot = NULL;
-	for (i = 0; i < r->cap; i++) {
+	for (i = *hs_addr_head(r, meta->addr, meta->addr_len); i != HS_NONE;
+	     i = r->node[i].addr.next) {
 		struct hs_exch *e = &r->ex[i];
 
-		if (e->state == HS_R_FREE) {
-			if (!*slot)
-				*slot = e;
-			continue;
-		}
-		if (e->state == HS_R_DONE) {
-			if (!oldest_done || e->born < oldest_done->born)
-				oldest_done = e;
-			continue;
-		}
-		total++;
 		if (!hs_same_addr(e, meta))
 			continue;
 		per_addr++;
@@ -905,16 +1084,15 @@ static bool hs_resp_admit(struct cpns_hs_resp *r,
 	}
 	if (per_id < r->cfg.max_half_open_id_addr) {
 		*victim = NULL;
-		if (total >= r->cfg.max_half_open ||
+		if (r->n_half >= r->cfg.max_half_open ||
 		    per_addr >= r->cfg.max_half_open_addr)
 			return false;
 	}
-	if (!*slot && !*victim) {
+	if (r->free_head == HS_NONE && !*victim) {
 		/* the oldest cached reply gives way to a new exchange */
-		if (!oldest_done)
+		if (r->done_tail == HS_NONE)
 			return false;
-		hs_exch_free(oldest_done);
-		*slot = oldest_done;
+		hs_resp_release(r, &r->ex[r->done_tail]);
 	}
 	return true;
 }
@@ -1146,12 +1324,14 @@ out:
 /* A pair's exchange completed: its other half-open ones go (5.7). */
 static void hs_resp_drop_pair(struct cpns_hs_resp *r, const struct hs_exch *keep)
 {
-	unsigned int i;
+	uint32_t i, next;
 
-	for (i = 0; i < r->cap; i++)
-		if (&r->ex[i] != keep && r->ex[i].state == HS_R_HALF_OPEN &&
+	for (i = *hs_peer_head(r, keep->peer); i != HS_NONE; i = next) {
+		next = r->node[i].peer.next;
+		if (&r->ex[i] != keep &&
 		    !memcmp(r->ex[i].peer, keep->peer, CPNS_ID_LEN))
-			hs_exch_free(&r->ex[i]);
+			hs_resp_release(r, &r->ex[i]);
+	}
 }
 
 /**
@@ -1179,7 +1359,7 @@ int cpns_hs_resp_recv(struct cpns_hs_resp *r, const uint8_t *msg, size_t len,
 		      const struct cpns_hs_meta *meta,
 		      struct cpns_hs_actions *act)
 {
-	struct hs_exch *e, *victim, *slot, tmp;
+	struct hs_exch *e, *victim, tmp;
 	uint8_t type;
 	int rc;
 
@@ -1198,7 +1378,7 @@ int cpns_hs_resp_recv(struct cpns_hs_resp *r, const uint8_t *msg, size_t len,
 	if (!e) {
 		if (type != CPNS_MSG_CONNECT_REQUEST)
 			return CPNS_HS_DROP;	/* starts no exchange */
-		if (!hs_resp_admit(r, meta, &victim, &slot))
+		if (!hs_resp_admit(r, meta, &victim))
 			return CPNS_HS_DROP;
 		memcpy(act->peer_id, meta->src, CPNS_ID_LEN);
 		memcpy(act->xid, msg + 5, CPNS_XID_LEN);
@@ -1220,15 +1400,13 @@ int cpns_hs_resp_recv(struct cpns_hs_resp *r, const uint8_t *msg, size_t len,
 			return CPNS_HS_FAILED;
 		}
 		if (victim)
-			slot = victim;
-		hs_exch_free(slot);
-		*slot = tmp;
+			hs_resp_release(r, victim);
+		tmp.born = ++r->born;
+		tmp.expires = meta->now_ms + CPNS_HS_HALF_OPEN_MS;
+		e = hs_resp_take(r, &tmp);	/* admitted: a position is free */
 		cpns_wipe(&tmp, sizeof(tmp));
-		slot->state = HS_R_HALF_OPEN;
-		slot->born = ++r->born;
-		slot->expires = meta->now_ms + CPNS_HS_HALF_OPEN_MS;
-		act->assigned_generation = slot->generation;
-		hs_send(act, slot->m2, slot->m2_len, CPNS_PROT_SUITE0, 0);
+		act->assigned_generation = e->generation;
+		hs_send(act, e->m2, e->m2_len, CPNS_PROT_SUITE0, 0);
 		return CPNS_HS_CONTINUE;
 	}
 
@@ -1255,7 +1433,7 @@ int cpns_hs_resp_recv(struct cpns_hs_resp *r, const uint8_t *msg, size_t len,
 		    cpns_msg_decode(msg, len, r->msg, NULL))
 			return CPNS_HS_DROP;
 		act->peer_abort = *hs_val(r->msg, CPNS_TLV_REASON);
-		hs_exch_free(e);
+		hs_resp_release(r, e);
 		return CPNS_HS_FAILED;
 	default:
 		if (e->state == HS_R_DONE)
@@ -1272,11 +1450,11 @@ int cpns_hs_resp_recv(struct cpns_hs_resp *r, const uint8_t *msg, size_t len,
 			     hs_resp_on_m3(r, e, msg, len, act) :
 			     CPNS_REASON_UNEXPECTED_MESSAGE;
 	if (rc) {
-		hs_exch_free(e);
+		hs_resp_release(r, e);
 		hs_abort(r->cfg.limiter, meta, msg + 5, rc, type, act);
 		return CPNS_HS_FAILED;
 	}
-	e->state = HS_R_DONE;
+	hs_resp_done(r, e);
 	e->expires = meta->now_ms + CPNS_HS_REPLY_CACHE_MS;
 	hs_resp_drop_pair(r, e);
 	hs_send(act, e->m4, e->m4_len, CPNS_PROT_SUITE0, 0);
@@ -1301,7 +1479,7 @@ void cpns_hs_resp_forget(struct cpns_hs_resp *r,
 	struct hs_exch *e = hs_resp_find(r, peer, xid);
 
 	if (e)
-		hs_exch_free(e);
+		hs_resp_release(r, e);
 }
 
 /**
@@ -1338,7 +1516,7 @@ uint64_t cpns_hs_resp_expire(struct cpns_hs_resp *r, uint64_t now_ms)
 
 	for (i = 0; i < r->cap; i++)
 		if (r->ex[i].state != HS_R_FREE && now_ms >= r->ex[i].expires)
-			hs_exch_free(&r->ex[i]);
+			hs_resp_release(r, &r->ex[i]);
 	return cpns_hs_resp_next_deadline(r);
 }
 

@@ -1110,6 +1110,188 @@ static void test_policy(void)
 	cpns_hs_actions_wipe(&b);
 }
 
+/* ---- the responder's table (section 11 bounds, completed exchanges) --- */
+
+static const uint8_t tb_rsp[16] = { 0x7d, 3 };
+static const uint8_t tb_addr[3][6] = { { 192, 0, 2, 1, 0x1e, 0xbe },
+					{ 192, 0, 2, 2, 0x1e, 0xbe },
+					{ 192, 0, 2, 3, 0x1e, 0xbe } };
+
+struct tb_gw {
+	uint8_t id[16];
+	struct cpns_hs_init *hs;
+	struct cpns_hs_actions ia, ra;	/* its last message, S's last reply */
+	uint8_t m3[CPNS_HS_SEND_MAX];
+	size_t m3_len;
+};
+
+static struct cpns_hs_meta tb_meta(const struct tb_gw *g, int addr)
+{
+	struct cpns_hs_meta m = meta_of(g->id, tb_rsp, 0, CPNS_PROT_SUITE0);
+
+	m.addr = tb_addr[addr];
+	return m;
+}
+
+static void tb_free(struct tb_gw *g, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		cpns_hs_init_free(g[i].hs);
+		cpns_hs_actions_wipe(&g[i].ia);
+		cpns_hs_actions_wipe(&g[i].ra);
+		memset(&g[i], 0, sizeof(g[i]));
+	}
+}
+
+/* A new exchange of GW @k (DeviceKey, psk_dhe) from address @addr: m1. */
+static int tb_m1(struct cpns_hs_resp *r, struct tb_gw *g, int k, int addr)
+{
+	struct cpns_hs_init_cfg icfg;
+	struct cpns_hs_meta meta;
+	int err;
+
+	tb_free(g, 1);
+	g->id[0] = 0xa0;
+	g->id[1] = (uint8_t)k;
+	memset(&icfg, 0, sizeof(icfg));
+	memcpy(icfg.local_id, g->id, 16);
+	memcpy(icfg.peer_id, tb_rsp, 16);
+	memset(icfg.k, 0x30 + k, 32);
+	icfg.psk_kind = 3;
+	icfg.n_suites = 1;
+	icfg.suites[0] = 2;
+	icfg.mode = 2;
+	g->hs = cpns_hs_init_new(&icfg, 0, &g->ia, &err);
+	if (!g->hs)
+		return -1;
+	meta = tb_meta(g, addr);
+	return cpns_hs_resp_recv(r, g->ia.send.msg, g->ia.send.len, &meta,
+				 &g->ra);
+}
+
+/* The rest of @g's exchange: m2 to the GW, its m3 to S (kept). */
+static int tb_m3(struct cpns_hs_resp *r, struct tb_gw *g, int addr)
+{
+	struct cpns_hs_meta mi = meta_of(tb_rsp, g->id, 0, CPNS_PROT_SUITE0);
+	struct cpns_hs_meta meta = tb_meta(g, addr);
+
+	if (!g->ra.send_valid ||
+	    cpns_hs_init_recv(g->hs, g->ra.send.msg, g->ra.send.len, &mi,
+			      &g->ia) != CPNS_HS_CONTINUE ||
+	    !g->ia.send_valid)
+		return -1;
+	memcpy(g->m3, g->ia.send.msg, g->ia.send.len);
+	g->m3_len = g->ia.send.len;
+	return cpns_hs_resp_recv(r, g->m3, g->m3_len, &meta, &g->ra);
+}
+
+/* @g's m3 once more: S answers with its cached m4, or drops it. */
+static int tb_m3_again(struct cpns_hs_resp *r, struct tb_gw *g, int addr)
+{
+	struct cpns_hs_meta meta = tb_meta(g, addr);
+
+	return cpns_hs_resp_recv(r, g->m3, g->m3_len, &meta, &g->ra);
+}
+
+static void test_table(void)
+{
+	struct cpns_hs_resp_cfg cfg = { .n_suites = 1, .suites = { 2 },
+					.lookup = store_lookup };
+	struct cpns_hs_resp *r;
+	struct tb_gw g[4];
+	struct store st;
+	unsigned int half, n;
+	int k, v[4];
+
+	memset(g, 0, sizeof(g));
+	memset(&st, 0, sizeof(st));
+	st.n = 4;
+	for (k = 0; k < 4; k++) {
+		st.keys[k].id[0] = 0xa0;
+		st.keys[k].id[1] = (uint8_t)k;
+		st.keys[k].kind = 3;
+		memset(st.keys[k].k, 0x30 + k, 32);
+	}
+	memcpy(cfg.local_id, tb_rsp, 16);
+	cfg.lookup_ctx = &st;
+
+	/* at most 2 half-open per address, whatever the GW */
+	cfg.max_half_open_addr = 2;
+	r = cpns_hs_resp_new(&cfg);
+	v[0] = tb_m1(r, &g[0], 0, 0);
+	v[1] = tb_m1(r, &g[1], 1, 0);
+	v[2] = tb_m1(r, &g[2], 2, 0);
+	n = cpns_hs_resp_count(r, &half);
+	v[3] = tb_m1(r, &g[3], 2, 1);
+	tap_ok(v[0] == CPNS_HS_CONTINUE && v[1] == CPNS_HS_CONTINUE &&
+		       v[2] == CPNS_HS_DROP && n == 2 && half == 2 &&
+		       v[3] == CPNS_HS_CONTINUE &&
+		       cpns_hs_resp_count(r, NULL) == 3,
+	       "table: a third half-open from one address is dropped, another address is answered");
+	tb_free(g, 4);
+	cpns_hs_resp_free(r);
+
+	/* at most 2 half-open in all */
+	cfg.max_half_open_addr = 0;
+	cfg.max_half_open = 2;
+	r = cpns_hs_resp_new(&cfg);
+	v[0] = tb_m1(r, &g[0], 0, 0);
+	v[1] = tb_m1(r, &g[1], 1, 1);
+	v[2] = tb_m1(r, &g[2], 2, 2);
+	tap_ok(v[0] == CPNS_HS_CONTINUE && v[1] == CPNS_HS_CONTINUE &&
+		       v[2] == CPNS_HS_DROP && cpns_hs_resp_count(r, NULL) == 2,
+	       "table: past the bound of half-open exchanges, an m1 is dropped");
+	/* completing one frees its half-open place */
+	v[0] = tb_m3(r, &g[0], 0);
+	v[2] = tb_m1(r, &g[2], 2, 2);
+	n = cpns_hs_resp_count(r, &half);
+	tap_ok(v[0] == CPNS_HS_COMPLETE && v[2] == CPNS_HS_CONTINUE &&
+		       n == 3 && half == 2,
+	       "table: a completed exchange no longer counts as half-open");
+	tb_free(g, 4);
+	cpns_hs_resp_free(r);
+
+	/* a pair's exchange completes: its other half-open ones go (5.7) */
+	cfg.max_half_open = 0;
+	r = cpns_hs_resp_new(&cfg);
+	v[0] = tb_m1(r, &g[0], 0, 0);
+	v[1] = tb_m1(r, &g[1], 0, 1);
+	v[2] = tb_m1(r, &g[2], 1, 0);
+	v[3] = tb_m3(r, &g[1], 1);
+	n = cpns_hs_resp_count(r, &half);
+	tap_ok(v[0] == CPNS_HS_CONTINUE && v[1] == CPNS_HS_CONTINUE &&
+		       v[2] == CPNS_HS_CONTINUE && v[3] == CPNS_HS_COMPLETE &&
+		       n == 2 && half == 1 && tb_m3(r, &g[0], 0) == CPNS_HS_DROP,
+	       "table: a completed exchange ends the pair's other half-open one, not another GW's");
+	tb_free(g, 4);
+	cpns_hs_resp_free(r);
+
+	/* a full table: the oldest completed exchange gives way */
+	cfg.max_half_open = 1;	/* room for 2 */
+	r = cpns_hs_resp_new(&cfg);
+	v[0] = tb_m1(r, &g[0], 0, 0) == CPNS_HS_CONTINUE &&
+	       tb_m3(r, &g[0], 0) == CPNS_HS_COMPLETE;
+	v[1] = tb_m1(r, &g[1], 1, 1) == CPNS_HS_CONTINUE &&
+	       tb_m3(r, &g[1], 1) == CPNS_HS_COMPLETE;
+	v[2] = tb_m1(r, &g[2], 2, 2);
+	n = cpns_hs_resp_count(r, &half);
+	tap_ok(v[0] && v[1] && v[2] == CPNS_HS_CONTINUE && n == 2 &&
+		       half == 1 && tb_m3_again(r, &g[0], 0) == CPNS_HS_DROP &&
+		       tb_m3_again(r, &g[1], 1) == CPNS_HS_CONTINUE &&
+		       g[1].ra.send_valid &&
+		       g[1].ra.send.msg[0] == CPNS_MSG_SERVER_AUTH_RESPONSE,
+	       "table: when full, the oldest completed exchange's cached m4 gives way");
+	/* and what is left expires */
+	tap_ok(!cpns_hs_resp_expire(r, UINT64_MAX / 2) &&
+		       !cpns_hs_resp_count(r, NULL) &&
+		       tb_m1(r, &g[3], 3, 0) == CPNS_HS_CONTINUE,
+	       "table: everything expired, a new exchange is answered");
+	tb_free(g, 4);
+	cpns_hs_resp_free(r);
+}
+
 int main(void)
 {
 	tap_start();
@@ -1120,6 +1302,7 @@ int main(void)
 	test_initiator_rules();
 	test_timers();
 	test_policy();
+	test_table();
 	json_object_put(hv);
 	return tap_done();
 }
