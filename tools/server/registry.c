@@ -41,6 +41,7 @@ struct cpns_reg {
 	sqlite3_stmt *lookup_st;
 	sqlite3_stmt *active_st;	/* of cpns_reg_eukey_active(), the same way */
 	sqlite3_stmt *version_st;	/* PRAGMA data_version */
+	sqlite3_stmt *audit_st;		/* of cpns_reg_audit_rows() */
 	/*
 	 * The keys cpns_reg_eukey_lookup() read, unwrapped (the KEK that
 	 * unwraps them all is held beside them; wiped when dropped), valid
@@ -298,17 +299,20 @@ int cpns_reg_audit_rows(struct cpns_reg *reg,
 {
 	const struct cpns_reg_audit_row *w;
 	int64_t before = sqlite3_total_changes64(reg->db);
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	size_t i;
 	int r;
 
-	/* one statement for the rows: prepared once, bound for each */
+	/* one statement for the rows of every call: prepared once */
 	r = begin(reg);
-	if (!r && sqlite3_prepare_v2(reg->db,
-				     "INSERT INTO audit (time, event, entity_id,"
-				     " source, detail) VALUES (?, ?, ?, ?, ?)",
-				     -1, &st, NULL) != SQLITE_OK)
+	if (!r && !reg->audit_st &&
+	    sqlite3_prepare_v3(reg->db,
+			       "INSERT INTO audit (time, event, entity_id,"
+			       " source, detail) VALUES (?, ?, ?, ?, ?)",
+			       -1, SQLITE_PREPARE_PERSISTENT, &reg->audit_st,
+			       NULL) != SQLITE_OK)
 		r = -EIO;
+	st = reg->audit_st;
 	for (i = 0; !r && i < n; i++) {
 		w = &rows[i];
 		if (sqlite3_bind_int64(st, 1, (sqlite3_int64)w->time) ||
@@ -327,7 +331,8 @@ int cpns_reg_audit_rows(struct cpns_reg *reg,
 			r = -EIO;
 		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
+	if (st)
+		sqlite3_clear_bindings(st);
 	r = finish(reg, r);
 	/* audit rows change no key: the rows kept stay valid */
 	if (reg->synced && reg->seen_changes == before)
@@ -531,6 +536,7 @@ void cpns_reg_close(struct cpns_reg *reg)
 	sqlite3_finalize(reg->lookup_st);
 	sqlite3_finalize(reg->active_st);
 	sqlite3_finalize(reg->version_st);
+	sqlite3_finalize(reg->audit_st);
 	sqlite3_close(reg->db);
 	keys_clear(reg);
 	cpns_wipe(reg->kek, sizeof(reg->kek));
