@@ -375,7 +375,9 @@ if [ $rc_enr = 0 ] && ip netns exec "$SNS" nft -f - <<-EOF 2>"$tmp/nft"
 		udp dport 7870 @th,480,8 3 counter drop; }; }
 EOF
 then
-	gw connect server "$S" state-dir "$tmp/gw4" >"$tmp/out" 2>"$tmp/err.r" &
+	# cpnsctl itself, so that $! is the process to stop below
+	"$T/cpnsctl" -n "$GNS" connect server "$S" state-dir "$tmp/gw4" \
+		>"$tmp/out" 2>"$tmp/err.r" &
 	con=$!
 	held=0
 	for _ in $(seq 100); do

@@ -382,7 +382,9 @@ typedef int (*cpns_hs_lookup_fn)(void *ctx, const struct cpns_hs_key_req *req,
  * @rng: random source (NULL: the system generator); draws RAND_R, then
  *	e_R in psk_dhe mode
  * @limiter: Abort limiter, or NULL for none
- * @max_half_open: total half-open exchanges (0: 1024)
+ * @max_half_open: total half-open exchanges (0: 1024); as many completed
+ *	ones are kept to answer repeats, the oldest to complete giving way
+ *	to a new exchange when all places are taken
  * @max_half_open_addr: per source address (0: 16)
  * @max_half_open_id_addr: per (INITIATOR_ID, address); a new m1 beyond it
  *	replaces the oldest (0: 4)
