@@ -80,8 +80,15 @@ static int m_failure(void *ctx, const uint8_t *u, size_t n,
 	return 0;
 }
 
+static int m_decoy(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
 static const struct cpns_proca_srv_ops ops = {
 	m_lookup, m_admit, m_next_kid, m_pending, m_confirm, m_failure,
+	m_decoy,
 };
 
 #define NOW 1700000000ULL

@@ -626,6 +626,7 @@ static int srv_on_kr2(struct cpns_proca_srv *srv, const struct cpns_msg *m,
 	const uint8_t *share_p = tlv_val(m, CPNS_TLV_SHARE_P);
 	uint8_t rnd[CPNS_SPAKE2P_RAND_LEN], y[CPNS_SPAKE2P_SCALAR_LEN];
 	uint8_t eukey[CPNS_KEY_LEN], wrapped[CPNS_PROCA_WRAPPED_LEN];
+	uint8_t unused[CPNS_PROCA_WRAPPED_LEN];
 	uint8_t share_v[CPNS_SPAKE2P_POINT_LEN], ctx[CONTEXT_LEN];
 	uint8_t th[CPNS_HASH_LEN], k_wrap[CPNS_KEY_LEN];
 	uint8_t aad[CPNS_ID_LEN + CPNS_USER_ID_MAX + 12];
@@ -684,14 +685,18 @@ static int srv_on_kr2(struct cpns_proca_srv *srv, const struct cpns_msg *m,
 		ret = cfg->ops->next_kid(cfg->ctx, srv->gw_id, &kid);
 	if (!ret)
 		ret = th_a(&srv->kr1, &srv->kc, m->raw, m->raw_len, th);
-	if (!ret && srv->known) {
+	/* an unknown UserID's WRAPPED_KEY is random (the vectors' draw); the
+	 * same wrap is computed and thrown away, for the same time
+	 */
+	if (!ret) {
 		ret = cpns_proca_wrap_key(keys.k_shared, th, k_wrap);
 		aad_len = cpns_proca_wrap_aad(srv->gw_id, srv->uid,
 					      srv->uid_len, kid, expiry, aad);
 		if (!ret)
 			ret = cpns_aead_seal(CPNS_SUITE_AES256GCM, k_wrap,
 					     nonce, aad, aad_len, eukey,
-					     sizeof(eukey), wrapped);
+					     sizeof(eukey),
+					     srv->known ? wrapped : unused);
 	}
 	if (!ret) {
 		cpns_enc_init(&enc, srv->kd.b, sizeof(srv->kd.b),
@@ -707,10 +712,14 @@ static int srv_on_kr2(struct cpns_proca_srv *srv, const struct cpns_msg *m,
 			     CPNS_HASH_LEN);
 		ret = cpns_enc_finish(&enc, &srv->kd.len, NULL);
 	}
-	/* the EUKey is stored only once the reply exists, and only pending */
-	if (!ret && srv->known)
-		ret = cfg->ops->pending(cfg->ctx, srv->uid, srv->uid_len,
-					srv->gw_id, kid, expiry, eukey, now);
+	/* the EUKey is stored only once the reply exists, and only pending;
+	 * for an unknown UserID, a write of the same kind
+	 */
+	if (!ret)
+		ret = srv->known ?
+			cfg->ops->pending(cfg->ctx, srv->uid, srv->uid_len,
+					  srv->gw_id, kid, expiry, eukey, now) :
+			cfg->ops->decoy(cfg->ctx);
 	if (ret) {
 		srv->kd.len = 0;
 		goto wipe;

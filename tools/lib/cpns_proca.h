@@ -192,6 +192,9 @@ void cpns_proca_gw_wipe(struct cpns_proca_gw *gw);
  * @failure: a failed attempt of a user (wrong confirmP, Abort from the GW
  *	or timeout after KeyDelivery): delete the pending EUKey (@kid, if
  *	@pending), count a failure for the UserID
+ * @decoy: for an unknown UserID, where a known one's EUKey is stored
+ *	(@pending): a committed write that no reader sees, so that the
+ *	KeyDelivery of an unknown UserID does not come back sooner
  *
  * The @ctx of struct cpns_proca_srv_cfg is passed to each.
  */
@@ -213,6 +216,7 @@ struct cpns_proca_srv_ops {
 	int (*failure)(void *ctx, const uint8_t *uid, size_t uid_len,
 		       const uint8_t gw_id[CPNS_ID_LEN], bool pending,
 		       uint32_t kid, uint64_t now);
+	int (*decoy)(void *ctx);
 };
 
 /**

@@ -1075,6 +1075,20 @@ int cpns_reg_eukey_active(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
+int cpns_reg_decoy(struct cpns_reg *reg)
+{
+	/* a row of an eukeys row's size, no reader: SQLite writes and syncs
+	 * it as it does a pending key (a write that changes no byte would
+	 * commit nothing)
+	 */
+	int r = begin(reg);
+
+	if (!r)
+		r = exec(reg, "INSERT OR REPLACE INTO meta VALUES"
+			      " ('proca_decoy', randomblob(160))");
+	return finish(reg, r);
+}
+
 /* ---- lockout ---------------------------------------------------------- */
 
 static int count_failure(struct cpns_reg *reg, const uint8_t *uid,
@@ -1307,6 +1321,11 @@ static int ops_failure(void *ctx, const uint8_t *uid, size_t uid_len,
 				      now);
 }
 
+static int ops_decoy(void *ctx)
+{
+	return cpns_reg_decoy(ctx);
+}
+
 const struct cpns_proca_srv_ops cpns_reg_proca_ops = {
 	.lookup = ops_lookup,
 	.admit = ops_admit,
@@ -1314,4 +1333,5 @@ const struct cpns_proca_srv_ops cpns_reg_proca_ops = {
 	.pending = ops_pending,
 	.confirm = ops_confirm,
 	.failure = ops_failure,
+	.decoy = ops_decoy,
 };

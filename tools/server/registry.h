@@ -187,6 +187,12 @@ int cpns_reg_eukey_active(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
  * them. 0 or -EIO (then nothing is kept until a call succeeds).
  */
 int cpns_reg_sync(struct cpns_reg *reg);
+/*
+ * For an attempt of an unknown UserID in procedure A, where a known one's
+ * pending EUKey is written: a committed write of the same kind that no
+ * reader sees, so that both take the same time. 0 or -EIO.
+ */
+int cpns_reg_decoy(struct cpns_reg *reg);
 /* Deletes pending keys past their time, each counted as a failure. */
 int cpns_reg_expire_pending(struct cpns_reg *reg, uint64_t now);
 

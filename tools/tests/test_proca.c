@@ -92,7 +92,7 @@ struct mock {
 	bool have_alice;
 	struct cpns_proca_verifier alice;
 	int refuse;		/* admit() answer */
-	unsigned int admits, failures, confirms, pendings;
+	unsigned int admits, failures, confirms, pendings, decoys;
 	bool pending, active;	/* the one EUKey slot of the GW */
 	uint8_t eukey[32];
 	uint32_t kid;
@@ -171,8 +171,17 @@ static int m_failure(void *ctx, const uint8_t *uid, size_t uid_len,
 	return 0;
 }
 
+static int m_decoy(void *ctx)
+{
+	struct mock *mk = ctx;
+
+	mk->decoys++;
+	return 0;
+}
+
 static const struct cpns_proca_srv_ops mock_ops = {
 	m_lookup, m_admit, m_next_kid, m_pending, m_confirm, m_failure,
+	m_decoy,
 };
 
 static struct cpns_proca_srv_cfg cfg;
@@ -568,7 +577,9 @@ static void test_failing_run(unsigned int idx, const char *name,
 		       mk.admits == 1,
 	       "%s S: KeyDelivery (STATUS OK form, lockout policy asked)", name);
 	tap_ok(sd.rp.next == sd.rp.n, "%s S: every listed draw used", name);
-	tap_ok(mk.pending == known, "%s S: EUKey pending only for a real user",
+	tap_ok(mk.pending == known && mk.pendings == (unsigned int)known &&
+		       mk.decoys == (unsigned int)!known,
+	       "%s S: EUKey pending only for a real user, the decoy write for an unknown one",
 	       name);
 
 	/* GW side */

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "cpns_crypto.h"
 #include "cpns_keyfile.h"
 #include "cpns_proca.h"
@@ -366,6 +368,21 @@ static void test_basic(void)
 }
 
 /* kill -9 between "pending" and "confirm": never active, expires. */
+/* PRAGMA data_version of a connection of the test's own, or -1. */
+static int64_t data_version(sqlite3 *x)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(x, "PRAGMA data_version", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 /*
  * The rows cpns_reg_eukey_lookup() keeps, with two connections: the
  * daemon's and another process's (cpnsd entity revoke).
@@ -425,6 +442,32 @@ static void test_key_rows(void)
 		       cpns_reg_eukey_lookup(d, gw2, NOW + 9010, &kid2, got, NULL) == -ENOENT &&
 		       cpns_reg_eukey_active(d, gw2, kid, NOW + 9010) == -ENOENT,
 	       "key rows: a kept row expires with its key");
+	/* procedure A's decoy write for an unknown UserID commits a write
+	 * (another connection sees the database change) and changes no user,
+	 * key or audit row
+	 */
+	{
+		int n_audit = cpns_reg_audit_count(d, NULL), n_users = 0;
+		int64_t v0, v1;
+		sqlite3 *x;
+
+		if (sqlite3_open(db, &x) != SQLITE_OK) {
+			tap_ok(0, "decoy: a connection of the test's own");
+			goto out;
+		}
+		v0 = data_version(x);
+		r = cpns_reg_decoy(d);
+		v1 = data_version(x);
+		sqlite3_close(x);
+		cpns_reg_user_list(d, (int (*)(void *, const struct cpns_reg_user *))count_cb,
+				   &n_users, &err);
+		tap_ok(!r && v0 >= 0 && v1 >= 0 && v1 != v0 &&
+			       cpns_reg_audit_count(d, NULL) == n_audit &&
+			       n_users == 1 &&
+			       !cpns_reg_eukey_lookup(d, gw2, NOW + 9008, &kid2, got, NULL) &&
+			       kid2 == kid,
+		       "decoy: a committed write that changes no user, key or audit row");
+	}
 out:
 	cpns_reg_close(o);
 	cpns_reg_close(d);
