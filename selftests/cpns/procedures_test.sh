@@ -56,7 +56,7 @@ ip -n "$SNS" link set lo up && ip -n "$GNS" link set lo up ||
 
 sd() { "$T/cpnsd" -n "$SNS" -s "$tmp/srv" "$@"; }
 # true once the audit log has at least MIN rows of EVENT: cpnsd writes
-# procedure B's outcomes within a second
+# procedure B's outcomes when its socket has nothing more to read
 audited() { # EVENT MIN
 	for _ in $(seq 50); do
 		[ "$(sd audit "$1")" -ge "$2" ] && return 0

@@ -137,15 +137,8 @@ struct cpnsd_gw {
 };
 
 #define CPNSD_GWS	256
-/*
- * Procedure B outcomes are written to the audit log in one transaction:
- * at CPNSD_AUDIT_ROWS at once; once the socket is drained when
- * CPNSD_AUDIT_BATCH wait; at the next tick (1 s) otherwise; at SIGHUP and
- * at exit. A transaction per drain cost some 0.1 ms per authentication
- * under load, and would make the server wait on the disk as often.
- */
+/* procedure B outcomes written to the audit log in one transaction */
 #define CPNSD_AUDIT_ROWS	64
-#define CPNSD_AUDIT_BATCH	16
 /* auth-failure rows per source IP address per minute (m1 come at 20/s) */
 #define CPNSD_AUDIT_FAIL_RATE	10
 /* ... and from all addresses together */
@@ -171,9 +164,10 @@ struct cpnsd {
 	struct cpnsd_rate_slot audit_fail_all;
 	struct cpnsd_gw gw[CPNSD_GWS];
 	/*
-	 * Procedure B outcomes not yet in the audit log, written as
-	 * CPNSD_AUDIT_BATCH says (cpnsd_handle(), the tick, a reload, the
-	 * exit), so that under load a transaction carries many of them.
+	 * Procedure B outcomes not yet in the audit log: written when the
+	 * socket has no more datagrams for now (cpnsd_handle()), when the
+	 * table is full, at a reload and at exit, so that under load a
+	 * transaction carries many of them.
 	 */
 	struct cpns_reg_audit_row audit[CPNSD_AUDIT_ROWS];
 	unsigned int n_audit;
@@ -743,8 +737,7 @@ static void cpnsd_handle(struct cpnsd *d)
 			break;
 		}
 	}
-	if (d->n_audit >= CPNSD_AUDIT_BATCH)
-		cpnsd_audit_flush(d);
+	cpnsd_audit_flush(d);
 }
 
 static int cpnsd_load_secret(struct cpnsd *d)
@@ -867,7 +860,6 @@ static int cpnsd_run(struct cpnsd *d)
 
 		if (now >= next_tick) {
 			cpnsd_proca_tick(d);
-			cpnsd_audit_flush(d);
 			next_tick = now + 1000;
 		}
 		dl = cpns_hs_resp_next_deadline(d->hs);
