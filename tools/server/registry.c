@@ -970,25 +970,12 @@ int cpns_reg_eukey_confirm(struct cpns_reg *reg, const uint8_t *uid,
 	return finish(reg, r < 0 ? r : 0);
 }
 
-/* Unwraps @w, the wrapped key @kid of entity @id, into @eukey: 0 or -EBADMSG. */
-static int key_unwrap(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
-		      uint32_t kid, const uint8_t *w,
-		      uint8_t eukey[CPNS_KEY_LEN])
-{
-	uint8_t aad[CPNS_ID_LEN + 4];
-
-	key_aad(id, kid, aad);
-	return cpns_aead_open(CPNS_SUITE_AES256GCM, reg->kek, w, aad,
-			      sizeof(aad), w + CPNS_IV_LEN,
-			      CPNS_KEY_LEN + CPNS_TAG_LEN, eukey) ?
-		       -EBADMSG : 0;
-}
-
 int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 			  uint64_t now, uint32_t *kid,
 			  uint8_t eukey[CPNS_KEY_LEN], uint64_t *expiry)
 {
 	struct reg_key_slot *slot = key_slot(reg, id);
+	uint8_t aad[CPNS_ID_LEN + 4];
 	sqlite3_stmt *st;
 	int rc, r = -ENOENT;
 
@@ -1020,9 +1007,12 @@ int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 		const uint8_t *w = sqlite3_column_blob(st, 1);
 		uint64_t e = (uint64_t)sqlite3_column_int64(st, 2);
 
+		key_aad(id, k, aad);
 		r = -EBADMSG;
 		if (sqlite3_column_bytes(st, 1) == WRAP_LEN &&
-		    !key_unwrap(reg, id, k, w, eukey)) {
+		    !cpns_aead_open(CPNS_SUITE_AES256GCM, reg->kek, w, aad,
+				    sizeof(aad), w + CPNS_IV_LEN,
+				    CPNS_KEY_LEN + CPNS_TAG_LEN, eukey)) {
 			*kid = k;
 			if (expiry)
 				*expiry = e;
