@@ -795,8 +795,9 @@ struct hs_node {
 /*
  * The exchanges: @ex[@cap], indexed so that a message costs the same
  * whatever the number of exchanges held. Buckets (@nb, a power of 2) hash
- * with a random key, so that a peer cannot aim its IDs, XIDs or addresses
- * at one bucket; a bucket's chain is never longer than a scan of the table.
+ * with a random key, so that a peer does not know which of its IDs, XIDs
+ * or addresses share one; at worst a chain is as long as the whole table,
+ * which every message scanned before.
  */
 struct cpns_hs_resp {
 	struct cpns_hs_resp_cfg cfg;
