@@ -234,20 +234,21 @@ static int agent_load(struct cpnsctl_agent *a)
 	return 0;
 }
 
-/* The next try is counted from now: the attempt itself may have taken a
- * while (the first use of the crypto library, a slow netlink request).
+/* The next try is counted from the line that announces it: the attempt
+ * itself may have taken a while (the first use of the crypto library, a
+ * slow netlink request), and so may the logging.
  */
 static void agent_failed(struct cpnsctl_agent *a, const char *why,
 			 const char *outcome)
 {
-	uint64_t jitter, now = cpns_node_now_ms();
 	char sid[CPNS_ID_STRLEN];
+	uint64_t jitter;
 
 	cpns_id_format(a->e.server, sid);
 	jitter = (uint64_t)rand() % (a->backoff / 10 + 1);
 	agent_log(LOG_NOTICE, "procedure B with %s (%s): %s; retry in %" PRIu64 " ms",
 		  sid, why, outcome, a->backoff + jitter);
-	a->next_try = now + a->backoff + jitter;
+	a->next_try = cpns_node_now_ms() + a->backoff + jitter;
 	a->backoff = a->backoff * 2 > AGENT_BACKOFF_MAX_MS ?
 		AGENT_BACKOFF_MAX_MS : a->backoff * 2;
 }
