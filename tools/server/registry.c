@@ -32,16 +32,14 @@ struct reg_key_slot {
 struct cpns_reg {
 	sqlite3 *db;
 	/*
-	 * The statement of cpns_reg_eukey_lookup(), prepared once: it runs
-	 * on every procedure B m1, and parsing the SQL again each time cost
-	 * the server more than the lookup itself. Reset after each use, so
-	 * that it never holds a read transaction open (a revocation by
-	 * "cpnsd entity revoke" is seen at the next lookup).
+	 * The statements procedure B runs (prep_kept()), each reset after
+	 * use, so that none holds a read transaction open (a revocation by
+	 * "cpnsd entity revoke" is seen at the next one).
 	 */
-	sqlite3_stmt *lookup_st;
-	sqlite3_stmt *active_st;	/* of cpns_reg_eukey_active(), the same way */
-	sqlite3_stmt *version_st;	/* PRAGMA data_version */
-	sqlite3_stmt *audit_st;		/* of cpns_reg_audit_rows() */
+	sqlite3_stmt *lookup_st;	/* cpns_reg_eukey_lookup() */
+	sqlite3_stmt *active_st;	/* cpns_reg_eukey_active() */
+	sqlite3_stmt *version_st;	/* cpns_reg_sync() */
+	sqlite3_stmt *audit_st;		/* cpns_reg_audit_rows() */
 	/*
 	 * The keys cpns_reg_eukey_lookup() read, unwrapped (the KEK that
 	 * unwraps them all is held beside them; wiped when dropped), valid
@@ -120,6 +118,21 @@ static int exec(struct cpns_reg *reg, const char *sql)
 		       0 : -EIO;
 }
 
+/*
+ * A statement run on every procedure B message, prepared at its first use
+ * and kept in *@st (parsing it again each time cost more than running it).
+ * NULL if it cannot be prepared.
+ */
+static sqlite3_stmt *prep_kept(struct cpns_reg *reg, sqlite3_stmt **st,
+			       const char *sql)
+{
+	if (!*st && sqlite3_prepare_v3(reg->db, sql, -1,
+				       SQLITE_PREPARE_PERSISTENT, st,
+				       NULL) != SQLITE_OK)
+		return NULL;
+	return *st;
+}
+
 /* ---- the key rows kept between lookups --------------------------------- */
 
 static void keys_clear(struct cpns_reg *reg)
@@ -147,28 +160,19 @@ static void keys_check_own(struct cpns_reg *reg)
 	}
 }
 
-/*
- * Reads PRAGMA data_version (a read transaction of its own) and empties the
- * rows if another connection committed since the last read. 0 or -EIO,
- * after which nothing is kept until the next success.
- */
-static int keys_sync(struct cpns_reg *reg)
+/* PRAGMA data_version is a read transaction of its own. */
+int cpns_reg_sync(struct cpns_reg *reg)
 {
+	sqlite3_stmt *st = prep_kept(reg, &reg->version_st,
+				     "PRAGMA data_version");
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
 	int64_t v = 0;
-	int rc;
 
 	keys_check_own(reg);
-	if (!reg->version_st &&
-	    sqlite3_prepare_v3(reg->db, "PRAGMA data_version", -1,
-			       SQLITE_PREPARE_PERSISTENT, &reg->version_st,
-			       NULL) != SQLITE_OK)
-		rc = SQLITE_ERROR;
-	else
-		rc = sqlite3_step(reg->version_st);
 	if (rc == SQLITE_ROW)
-		v = sqlite3_column_int64(reg->version_st, 0);
-	if (reg->version_st)
-		sqlite3_reset(reg->version_st);
+		v = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
 	if (rc != SQLITE_ROW || !reg->synced || v != reg->seen_version) {
 		keys_clear(reg);
 		reg->seen_changes = sqlite3_total_changes64(reg->db);
@@ -176,11 +180,6 @@ static int keys_sync(struct cpns_reg *reg)
 	reg->synced = rc == SQLITE_ROW;
 	reg->seen_version = v;
 	return reg->synced ? 0 : -EIO;
-}
-
-int cpns_reg_sync(struct cpns_reg *reg)
-{
-	return keys_sync(reg);
 }
 
 static int begin(struct cpns_reg *reg)
@@ -305,14 +304,12 @@ int cpns_reg_audit_rows(struct cpns_reg *reg,
 
 	/* one statement for the rows of every call: prepared once */
 	r = begin(reg);
-	if (!r && !reg->audit_st &&
-	    sqlite3_prepare_v3(reg->db,
-			       "INSERT INTO audit (time, event, entity_id,"
-			       " source, detail) VALUES (?, ?, ?, ?, ?)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &reg->audit_st,
-			       NULL) != SQLITE_OK)
+	st = r ? NULL :
+		 prep_kept(reg, &reg->audit_st,
+			   "INSERT INTO audit (time, event, entity_id,"
+			   " source, detail) VALUES (?, ?, ?, ?, ?)");
+	if (!st)
 		r = -EIO;
-	st = reg->audit_st;
 	for (i = 0; !r && i < n; i++) {
 		w = &rows[i];
 		if (sqlite3_bind_int64(st, 1, (sqlite3_int64)w->time) ||
@@ -988,14 +985,11 @@ int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 			*expiry = slot->expiry;
 		return 0;
 	}
-	if (!reg->lookup_st &&
-	    sqlite3_prepare_v3(reg->db,
-			       "SELECT kid, wrapped, expiry FROM eukeys"
-			       " WHERE entity_id = ? AND state = 1 AND expiry > ?",
-			       -1, SQLITE_PREPARE_PERSISTENT, &reg->lookup_st,
-			       NULL) != SQLITE_OK)
+	st = prep_kept(reg, &reg->lookup_st,
+		       "SELECT kid, wrapped, expiry FROM eukeys"
+		       " WHERE entity_id = ? AND state = 1 AND expiry > ?");
+	if (!st)
 		return -EIO;
-	st = reg->lookup_st;
 	if (sqlite3_bind_blob(st, 1, id, CPNS_ID_LEN, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK) {
 		sqlite3_reset(st);
@@ -1044,18 +1038,15 @@ int cpns_reg_eukey_active(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 	int rc;
 
 	/* a row kept since before the last commit of any connection is gone */
-	if (!keys_sync(reg) && slot->used &&
+	if (!cpns_reg_sync(reg) && slot->used &&
 	    !memcmp(slot->id, id, CPNS_ID_LEN) && slot->kid == kid &&
 	    slot->expiry > now)
 		return 0;
-	if (!reg->active_st &&
-	    sqlite3_prepare_v3(reg->db,
-			       "SELECT 1 FROM eukeys WHERE entity_id = ? AND kid = ?"
-			       " AND state = 1 AND expiry > ?",
-			       -1, SQLITE_PREPARE_PERSISTENT, &reg->active_st,
-			       NULL) != SQLITE_OK)
+	st = prep_kept(reg, &reg->active_st,
+		       "SELECT 1 FROM eukeys WHERE entity_id = ? AND kid = ?"
+		       " AND state = 1 AND expiry > ?");
+	if (!st)
 		return -EIO;
-	st = reg->active_st;
 	rc = sqlite3_bind_blob(st, 1, id, CPNS_ID_LEN, SQLITE_STATIC) ||
 	     sqlite3_bind_int64(st, 2, kid) ||
 	     sqlite3_bind_int64(st, 3, (sqlite3_int64)now) ?
