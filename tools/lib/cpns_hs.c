@@ -785,11 +785,12 @@ struct hs_link {
 /*
  * Where an exchange of the table is linked, beside it (hs_exch_free()
  * wipes the exchange, not these): by (peer, XID) while it is not free; by
- * address and by peer while half-open; in completion order while done;
- * in the free list while free (@px.next).
+ * address and by peer while half-open; in the free list while free
+ * (@px.next). @age is its place in the order of expiry of its state: in
+ * the half-open list while half-open, in the done list while done.
  */
 struct hs_node {
-	struct hs_link px, addr, peer, done;
+	struct hs_link px, addr, peer, age;
 };
 
 /*
@@ -806,7 +807,14 @@ struct cpns_hs_resp {
 	unsigned int cap;
 	uint32_t nb;
 	uint32_t *px_head, *addr_head, *peer_head;
-	uint32_t done_head, done_tail;	/* newest, oldest */
+	/*
+	 * Newest first, so that each list's last exchange is the next of its
+	 * state to expire: an exchange moves to the front of its list when
+	 * its expiry is set, always to now plus the state's lifetime, on a
+	 * clock that does not go back.
+	 */
+	uint32_t half_head, half_tail;
+	uint32_t done_head, done_tail;
 	uint32_t free_head;
 	unsigned int n_half;
 	uint64_t hash_key[2];
@@ -897,7 +905,7 @@ static void hs_link_del(struct cpns_hs_resp *r, uint32_t *head,
 #define HS_PX	offsetof(struct hs_node, px)
 #define HS_ADDR	offsetof(struct hs_node, addr)
 #define HS_PEER	offsetof(struct hs_node, peer)
-#define HS_DONE	offsetof(struct hs_node, done)
+#define HS_AGE	offsetof(struct hs_node, age)
 
 static uint32_t hs_pos(const struct cpns_hs_resp *r, const struct hs_exch *e)
 {
@@ -912,7 +920,19 @@ static void hs_unlink_half(struct cpns_hs_resp *r, struct hs_exch *e)
 	hs_link_del(r, hs_addr_head(r, e->addr, e->addr_len), NULL, i,
 		    HS_ADDR);
 	hs_link_del(r, hs_peer_head(r, e->peer), NULL, i, HS_PEER);
+	hs_link_del(r, &r->half_head, &r->half_tail, i, HS_AGE);
 	r->n_half--;
+}
+
+/* The half-open exchange @e heard from its GW again: 30 s more. */
+static void hs_resp_touch(struct cpns_hs_resp *r, struct hs_exch *e,
+			  uint64_t now_ms)
+{
+	uint32_t i = hs_pos(r, e);
+
+	e->expires = now_ms + CPNS_HS_HALF_OPEN_MS;
+	hs_link_del(r, &r->half_head, &r->half_tail, i, HS_AGE);
+	hs_link_add(r, &r->half_head, &r->half_tail, i, HS_AGE);
 }
 
 /* Discards the table's exchange @e, whatever its state. */
@@ -926,7 +946,7 @@ static void hs_resp_release(struct cpns_hs_resp *r, struct hs_exch *e)
 	if (e->state == HS_R_HALF_OPEN)
 		hs_unlink_half(r, e);
 	else
-		hs_link_del(r, &r->done_head, &r->done_tail, i, HS_DONE);
+		hs_link_del(r, &r->done_head, &r->done_tail, i, HS_AGE);
 	hs_exch_free(e);
 	r->node[i].px.next = r->free_head;
 	r->free_head = i;
@@ -949,16 +969,22 @@ static struct hs_exch *hs_resp_take(struct cpns_hs_resp *r,
 	hs_link_add(r, hs_addr_head(r, e->addr, e->addr_len), NULL, i,
 		    HS_ADDR);
 	hs_link_add(r, hs_peer_head(r, e->peer), NULL, i, HS_PEER);
+	hs_link_add(r, &r->half_head, &r->half_tail, i, HS_AGE);
 	r->n_half++;
 	return e;
 }
 
-/* The half-open exchange @e completed: it is kept to answer repeats. */
-static void hs_resp_done(struct cpns_hs_resp *r, struct hs_exch *e)
+/*
+ * The half-open exchange @e completed at @now_ms: it is kept 60 s to
+ * answer repeats.
+ */
+static void hs_resp_done(struct cpns_hs_resp *r, struct hs_exch *e,
+			 uint64_t now_ms)
 {
 	hs_unlink_half(r, e);
 	e->state = HS_R_DONE;
-	hs_link_add(r, &r->done_head, &r->done_tail, hs_pos(r, e), HS_DONE);
+	e->expires = now_ms + CPNS_HS_REPLY_CACHE_MS;
+	hs_link_add(r, &r->done_head, &r->done_tail, hs_pos(r, e), HS_AGE);
 }
 
 /**
@@ -1006,6 +1032,7 @@ struct cpns_hs_resp *cpns_hs_resp_new(const struct cpns_hs_resp_cfg *cfg)
 	}
 	for (i = 0; i < r->nb; i++)
 		r->px_head[i] = r->addr_head[i] = r->peer_head[i] = HS_NONE;
+	r->half_head = r->half_tail = HS_NONE;
 	r->done_head = r->done_tail = HS_NONE;
 	for (i = 0; i < r->cap; i++)
 		r->node[i].px.next = i + 1 < r->cap ? (uint32_t)i + 1 : HS_NONE;
@@ -1418,7 +1445,7 @@ int cpns_hs_resp_recv(struct cpns_hs_resp *r, const uint8_t *msg, size_t len,
 		if (len != e->m1_len || memcmp(msg, e->m1, len))
 			return CPNS_HS_DROP;
 		if (e->state == HS_R_HALF_OPEN)
-			e->expires = meta->now_ms + CPNS_HS_HALF_OPEN_MS;
+			hs_resp_touch(r, e, meta->now_ms);
 		hs_send(act, e->m2, e->m2_len, CPNS_PROT_SUITE0, 0);
 		return CPNS_HS_CONTINUE;
 	case CPNS_MSG_AUTH_RESPONSE:
@@ -1455,8 +1482,7 @@ int cpns_hs_resp_recv(struct cpns_hs_resp *r, const uint8_t *msg, size_t len,
 		hs_abort(r->cfg.limiter, meta, msg + 5, rc, type, act);
 		return CPNS_HS_FAILED;
 	}
-	hs_resp_done(r, e);
-	e->expires = meta->now_ms + CPNS_HS_REPLY_CACHE_MS;
+	hs_resp_done(r, e, meta->now_ms);
 	hs_resp_drop_pair(r, e);
 	hs_send(act, e->m4, e->m4_len, CPNS_PROT_SUITE0, 0);
 	return CPNS_HS_COMPLETE;
@@ -1491,14 +1517,15 @@ void cpns_hs_resp_forget(struct cpns_hs_resp *r,
  */
 uint64_t cpns_hs_resp_next_deadline(const struct cpns_hs_resp *r)
 {
-	uint64_t next = 0;
-	unsigned int i;
+	uint64_t half = 0, done = 0;
 
-	for (i = 0; i < r->cap; i++)
-		if (r->ex[i].state != HS_R_FREE &&
-		    (!next || r->ex[i].expires < next))
-			next = r->ex[i].expires;
-	return next;
+	if (r->half_tail != HS_NONE)
+		half = r->ex[r->half_tail].expires;
+	if (r->done_tail != HS_NONE)
+		done = r->ex[r->done_tail].expires;
+	if (!half || (done && done < half))
+		return done;
+	return half;
 }
 
 /**
@@ -1513,11 +1540,12 @@ uint64_t cpns_hs_resp_next_deadline(const struct cpns_hs_resp *r)
  */
 uint64_t cpns_hs_resp_expire(struct cpns_hs_resp *r, uint64_t now_ms)
 {
-	unsigned int i;
-
-	for (i = 0; i < r->cap; i++)
-		if (r->ex[i].state != HS_R_FREE && now_ms >= r->ex[i].expires)
-			hs_resp_release(r, &r->ex[i]);
+	while (r->half_tail != HS_NONE &&
+	       now_ms >= r->ex[r->half_tail].expires)
+		hs_resp_release(r, &r->ex[r->half_tail]);
+	while (r->done_tail != HS_NONE &&
+	       now_ms >= r->ex[r->done_tail].expires)
+		hs_resp_release(r, &r->ex[r->done_tail]);
 	return cpns_hs_resp_next_deadline(r);
 }
 

@@ -1117,6 +1117,9 @@ static const uint8_t tb_addr[3][6] = { { 192, 0, 2, 1, 0x1e, 0xbe },
 					{ 192, 0, 2, 2, 0x1e, 0xbe },
 					{ 192, 0, 2, 3, 0x1e, 0xbe } };
 
+/* The time of the table tests' messages */
+static uint64_t tb_now;
+
 struct tb_gw {
 	uint8_t id[16];
 	struct cpns_hs_init *hs;
@@ -1130,6 +1133,7 @@ static struct cpns_hs_meta tb_meta(const struct tb_gw *g, int addr)
 	struct cpns_hs_meta m = meta_of(g->id, tb_rsp, 0, CPNS_PROT_SUITE0);
 
 	m.addr = tb_addr[addr];
+	m.now_ms = tb_now;
 	return m;
 }
 
@@ -1187,12 +1191,72 @@ static int tb_m3(struct cpns_hs_resp *r, struct tb_gw *g, int addr)
 	return cpns_hs_resp_recv(r, g->m3, g->m3_len, &meta, &g->ra);
 }
 
+/* @g's m1 once more, before its m3. */
+static int tb_m1_again(struct cpns_hs_resp *r, struct tb_gw *g, int addr)
+{
+	struct cpns_hs_meta meta = tb_meta(g, addr);
+
+	return cpns_hs_resp_recv(r, g->ia.send.msg, g->ia.send.len, &meta,
+				 &g->ra);
+}
+
 /* @g's m3 once more: S answers with its cached m4, or drops it. */
 static int tb_m3_again(struct cpns_hs_resp *r, struct tb_gw *g, int addr)
 {
 	struct cpns_hs_meta meta = tb_meta(g, addr);
 
 	return cpns_hs_resp_recv(r, g->m3, g->m3_len, &meta, &g->ra);
+}
+
+/*
+ * Exchanges expire in the order of their deadlines, whichever state they
+ * are in: a repeated m1 puts a half-open exchange's later.
+ */
+static void test_table_expiry(struct cpns_hs_resp_cfg cfg)
+{
+	struct cpns_hs_resp *r;
+	uint64_t d[7];
+	unsigned int half[6], n[6];
+	struct tb_gw g[4];
+	bool ok;
+
+	cfg.max_half_open = 0;	/* the defaults */
+	cfg.max_half_open_addr = 0;
+	r = cpns_hs_resp_new(&cfg);
+	memset(g, 0, sizeof(g));
+	tb_now = 0;	/* g2 done: 60 000 */
+	ok = tb_m1(r, &g[2], 2, 2) == CPNS_HS_CONTINUE &&
+	     tb_m3(r, &g[2], 2) == CPNS_HS_COMPLETE;
+	tb_now = 100;	/* g0 half-open: 30 100 */
+	ok = ok && tb_m1(r, &g[0], 0, 0) == CPNS_HS_CONTINUE;
+	tb_now = 200;	/* g1 half-open: 30 200 */
+	ok = ok && tb_m1(r, &g[1], 1, 1) == CPNS_HS_CONTINUE;
+	tb_now = 300;	/* g0 again: 30 300 */
+	ok = ok && tb_m1_again(r, &g[0], 0) == CPNS_HS_CONTINUE;
+	d[0] = cpns_hs_resp_next_deadline(r);
+	d[1] = cpns_hs_resp_expire(r, 30199);
+	n[1] = cpns_hs_resp_count(r, &half[1]);
+	d[2] = cpns_hs_resp_expire(r, 30200);
+	n[2] = cpns_hs_resp_count(r, &half[2]);
+	d[3] = cpns_hs_resp_expire(r, 30300);
+	n[3] = cpns_hs_resp_count(r, &half[3]);
+	tb_now = 40000;	/* g3 half-open: 70 000, after g2's cached m4 */
+	ok = ok && tb_m1(r, &g[3], 3, 0) == CPNS_HS_CONTINUE;
+	d[6] = cpns_hs_resp_next_deadline(r);
+	d[4] = cpns_hs_resp_expire(r, 60000);
+	n[4] = cpns_hs_resp_count(r, &half[4]);
+	d[5] = cpns_hs_resp_expire(r, 70000);
+	n[5] = cpns_hs_resp_count(r, &half[5]);
+	tap_ok(ok && d[0] == 30200 && d[1] == 30200 && n[1] == 3 &&
+		       half[1] == 2 && d[2] == 30300 && n[2] == 2 &&
+		       half[2] == 1 && tb_m3(r, &g[1], 1) == CPNS_HS_DROP &&
+		       d[3] == 60000 && n[3] == 1 && !half[3] &&
+		       d[6] == 60000 && d[4] == 70000 && n[4] == 1 && half[4] == 1 &&
+		       !d[5] && !n[5],
+	       "table: exchanges expire in the order of their deadlines, a repeated m1 putting its own later");
+	tb_free(g, 4);
+	tb_now = 0;
+	cpns_hs_resp_free(r);
 }
 
 static void test_table(void)
@@ -1290,6 +1354,8 @@ static void test_table(void)
 	       "table: everything expired, a new exchange is answered");
 	tb_free(g, 4);
 	cpns_hs_resp_free(r);
+
+	test_table_expiry(cfg);
 }
 
 int main(void)
