@@ -32,11 +32,13 @@
 #include <linux/seqlock.h>
 #include <linux/socket.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/workqueue.h>
 
 #include "crypto.h"
 
 struct cpns_net;
+struct net;
 struct netlink_ext_ack;
 struct sk_buff;
 
@@ -181,6 +183,10 @@ struct cpns_ctl {
 /* ---- module and namespace lifetime -------------------------------------- */
 int cpns_ctl_init(void);
 void cpns_ctl_exit(void);
+
+int cpns_quota_charge(const struct net *net, kuid_t *uid);
+void cpns_quota_uncharge(kuid_t uid);
+void cpns_quota_exit(void);
 int cpns_ctl_net_init(struct cpns_net *cn);
 void cpns_ctl_net_exit(struct cpns_net *cn);
 
@@ -275,6 +281,8 @@ struct cpns_pair;
  * @generation: 1..255; constant
  * @role: enum cpns_role; constant
  * @tx_mode: enum cpns_tx_mode; constant
+ * @quota_uid: the user its AES-256-GCM transforms are counted against
+ *	(quota.c), INVALID_UID if none; constant
  * @ref: held by the pair slot and by a queued derive work item; the last
  *	put (process context) frees the generation after a grace period
  * @derive: derives keys ahead in process context
@@ -295,6 +303,7 @@ struct cpns_gen {
 	u8			generation;
 	u8			role;
 	u8			tx_mode;
+	kuid_t			quota_uid;
 	struct kref		ref;
 	struct work_struct	derive;
 	struct rcu_head		rcu;

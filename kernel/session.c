@@ -458,6 +458,7 @@ static void cpns_gen_free_work(struct work_struct *work)
 
 	cpns_tx_destroy(&g->tx);
 	cpns_rx_destroy(&g->rx);
+	cpns_quota_uncharge(g->quota_uid);
 	kmem_cache_free(cpns_gen_cache, g);
 }
 
@@ -660,9 +661,12 @@ static struct cpns_pair *cpns_pair_get_or_create(struct cpns_net *cn,
  *
  * Derives the keys of epoch 0 of both directions and of receive epoch 1
  * before the generation becomes visible, then applies the replacement and
- * cap rules of 2.10.
+ * cap rules of 2.10. An AES-256-GCM generation in a namespace of a user
+ * namespace other than the initial one counts against the user's
+ * unpriv_aes_sessions until it is freed (quota.c).
  *
- * Return: 0 or a negative errno; on failure nothing changed.
+ * Return: 0 or a negative errno (-EDQUOT: that user's limit); on failure
+ * nothing changed.
  */
 int cpns_session_new(struct cpns_net *cn, struct cpns_gen_conf *conf, u64 now,
 		     struct netlink_ext_ack *extack)
@@ -689,10 +693,21 @@ int cpns_session_new(struct cpns_net *cn, struct cpns_gen_conf *conf, u64 now,
 	g->tx_mode = conf->tx_mode;
 	kref_init(&g->ref);
 	INIT_WORK(&g->derive, cpns_gen_derive_work);
+	g->quota_uid = INVALID_UID;
+	if (conf->suite == CPNS_SUITE_AES256GCM) {
+		err = cpns_quota_charge(cn->net, &g->quota_uid);
+		if (err == -EDQUOT)
+			NL_SET_ERR_MSG_MOD(extack,
+					   "AES-256-GCM sessions of this namespace's user at the limit (module parameter unpriv_aes_sessions)");
+		if (err == -ENOMEM)
+			NL_SET_ERR_MSG_MOD(extack, "cannot add the generation");
+		if (err)
+			goto err_free_gen;
+	}
 	err = cpns_tx_init(&g->tx, conf->suite, conf->tx_secret, now);
 	if (err) {
 		NL_SET_ERR_MSG_MOD(extack, "cannot set up the generation's keys");
-		goto err_free_gen;
+		goto err_uncharge;
 	}
 	err = cpns_rx_init(&g->rx, conf->suite, conf->rx_secret);
 	if (err) {
@@ -719,6 +734,8 @@ err_destroy_rx:
 	cpns_rx_destroy(&g->rx);
 err_destroy_tx:
 	cpns_tx_destroy(&g->tx);
+err_uncharge:
+	cpns_quota_uncharge(g->quota_uid);
 err_free_gen:
 	kmem_cache_free(cpns_gen_cache, g);
 	return err;
@@ -920,4 +937,5 @@ void cpns_ctl_exit(void)
 	rcu_barrier();
 	destroy_workqueue(cpns_wq);
 	kmem_cache_destroy(cpns_gen_cache);
+	cpns_quota_exit();
 }

@@ -5,12 +5,15 @@
  * (values outside an attribute's policy range or length are refused by
  * the netlink core with ERANGE, semantic errors by cpns with EINVAL);
  * refused requests change nothing; unprivileged writers get EPERM;
- * secrets never come back; large dumps; notifications of erasure.
+ * secrets never come back; large dumps; notifications of erasure; the
+ * bound on the AES-256-GCM sessions of unprivileged users' namespaces.
  *
  * Each test runs in a network namespace of its own.
  */
 #include <arpa/inet.h>
+#include <grp.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -875,6 +878,187 @@ TEST_F(nl, erase_notifications)
 	EXPECT_EQ(2, seen.erased[CPNS_ERASE_DELETED]);
 	EXPECT_EQ(seen.n, seen.lost_present);
 	nl_socket_free(ev);
+}
+
+/*
+ * The AES-256-GCM generations of the namespaces a user owns through a user
+ * namespace are bounded per user (unpriv_aes_sessions): the crypto API
+ * charges their transforms to no memory cgroup. Two users, each in a user
+ * and network namespace of their own, with a limit of 2; the namespace of
+ * the test, in the initial user namespace, is not bounded.
+ */
+FIXTURE(quota) {
+	struct nl_sock *sk;
+	int fam;
+	struct cpns_nlt x;
+	char saved[32];
+};
+
+FIXTURE_SETUP(quota)
+{
+	ASSERT_EQ(0, cpns_ensure_loaded());
+	ASSERT_EQ(0, cpns_param_read("unpriv_aes_sessions", self->saved,
+				     sizeof(self->saved)));
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	self->sk = cpns_nlt_open(&self->fam);
+	ASSERT_NE(NULL, self->sk);
+	memset(&self->x, 0, sizeof(self->x));
+}
+
+FIXTURE_TEARDOWN(quota)
+{
+	cpns_param_write("unpriv_aes_sessions", self->saved);
+	if (self->sk)
+		nl_socket_free(self->sk);
+}
+
+/* An initiator generation 1 of (local 1, peer @n) in @suite. */
+static int quota_session(struct nl_sock *sk, int fam, struct cpns_nlt *x,
+			 int n, int suite)
+{
+	struct nl_msg *m = cpns_nlt_msg(fam, CPNS_CMD_SESSION_NEW, 0);
+	uint8_t id[CPNS_ID_LEN];
+
+	mkid(id, 1);
+	nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, id);
+	mkid(id, n);
+	nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+	nla_put_u8(m, CPNS_A_GENERATION, 1);
+	nla_put_u8(m, CPNS_A_SUITE, suite);
+	nla_put_u8(m, CPNS_A_ROLE, CPNS_ROLE_INITIATOR);
+	nla_put_u8(m, CPNS_A_TX_MODE, CPNS_TX_IMMEDIATE);
+	put_secrets(m, CPNS_SECRET_LEN);
+	return cpns_nlt_xfer(sk, m, x);
+}
+
+static int quota_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * As user @uid, in a user and network namespace of its own: two AES
+ * generations, a third refused with EDQUOT, a ChaCha20-Poly1305 one not;
+ * then (after a byte on @ready and one from @go, if given) the third once
+ * a pair is deleted and its generation freed. Exits 0, or the number of
+ * the step that failed.
+ */
+static void quota_child(uid_t uid, int ready, int go)
+{
+	struct cpns_nlt x = {};
+	struct nl_msg *m;
+	struct nl_sock *sk;
+	char map[64], c = 0;
+	uint8_t id[CPNS_ID_LEN];
+	int fam, i, r;
+
+	/* dumpable again after the change of user, to own /proc/self */
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+	    setresuid(uid, uid, uid) || prctl(PR_SET_DUMPABLE, 1))
+		_exit(10);
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+		_exit(11);
+	snprintf(map, sizeof(map), "0 %u 1", uid);
+	if (quota_write("/proc/self/setgroups", "deny") ||
+	    quota_write("/proc/self/uid_map", map) ||
+	    quota_write("/proc/self/gid_map", map))
+		_exit(12);
+	sk = cpns_nlt_open(&fam);
+	if (!sk)
+		_exit(13);
+	m = cpns_nlt_msg(fam, CPNS_CMD_ID_ADD, 0);
+	mkid(id, 1);
+	nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, id);
+	if (cpns_nlt_xfer(sk, m, &x))
+		_exit(14);
+	if (quota_session(sk, fam, &x, 2, CPNS_SUITE_AES256GCM) ||
+	    quota_session(sk, fam, &x, 3, CPNS_SUITE_AES256GCM))
+		_exit(15);
+	if (quota_session(sk, fam, &x, 4, CPNS_SUITE_AES256GCM) != -EDQUOT ||
+	    !strstr(x.msg, "unpriv_aes_sessions"))
+		_exit(16);
+	if (quota_session(sk, fam, &x, 5, CPNS_SUITE_CHACHA20POLY1305))
+		_exit(17);
+	if (ready >= 0 && (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1))
+		_exit(18);
+	m = cpns_nlt_msg(fam, CPNS_CMD_SESSION_DEL, 0);
+	mkid(id, 1);
+	nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, id);
+	mkid(id, 2);
+	nla_put(m, CPNS_A_PEER_ID, CPNS_ID_LEN, id);
+	if (cpns_nlt_xfer(sk, m, &x))
+		_exit(19);
+	/* the count drops when the generation is freed, a grace period on */
+	for (i = 0; i < 250; i++) {
+		r = quota_session(sk, fam, &x, 4, CPNS_SUITE_AES256GCM);
+		if (r != -EDQUOT)
+			break;
+		usleep(20000);
+	}
+	if (r)
+		_exit(20);
+	if (quota_session(sk, fam, &x, 6, CPNS_SUITE_AES256GCM) != -EDQUOT)
+		_exit(21);
+	nl_socket_free(sk);
+	_exit(0);
+}
+
+static int quota_wait(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+TEST_F(quota, unpriv_aes_sessions)
+{
+	uint8_t id[CPNS_ID_LEN];
+	int ready[2], go[2], i;
+	pid_t a, b;
+	char c = 0;
+
+	EXPECT_EQ(-EINVAL, cpns_param_write("unpriv_aes_sessions", "1048577"));
+	ASSERT_EQ(0, cpns_param_write("unpriv_aes_sessions", "2"));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	a = fork();
+	ASSERT_LE(0, a);
+	if (a == 0) {
+		close(ready[0]);
+		close(go[1]);
+		quota_child(61001, ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* user 61001 holds its two */
+	ASSERT_EQ(1, read(ready[0], &c, 1)) {
+		TH_LOG("user 61001 stopped at step %d", quota_wait(a));
+	}
+	/* another user has two of its own */
+	b = fork();
+	ASSERT_LE(0, b);
+	if (b == 0)
+		quota_child(61002, -1, -1);
+	EXPECT_EQ(0, quota_wait(b));
+	/* the initial user namespace's namespaces are not counted */
+	mkid(id, 1);
+	ASSERT_EQ(0, REQ(CPNS_CMD_ID_ADD, 0,
+			 nla_put(m, CPNS_A_LOCAL_ID, CPNS_ID_LEN, id)));
+	for (i = 2; i < 6; i++)
+		EXPECT_EQ(0, quota_session(self->sk, self->fam, &self->x, i,
+					   CPNS_SUITE_AES256GCM));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	EXPECT_EQ(0, quota_wait(a));
+	close(ready[0]);
+	close(go[1]);
 }
 
 TEST_HARNESS_MAIN
