@@ -1058,15 +1058,18 @@ int cpns_reg_eukey_active(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 
 int cpns_reg_decoy(struct cpns_reg *reg)
 {
-	/* a row of an eukeys row's size, no reader: SQLite writes and syncs
-	 * it as it does a pending key (a write that changes no byte would
-	 * commit nothing)
+	/* A row no one reads, committed and synced as a pending key is (a
+	 * write that changed no byte would commit nothing), and as many
+	 * pages: a first enrolment writes six (entities, eukeys, their
+	 * indexes, audit, sqlite_sequence); this row's leaf, the meta index
+	 * and the four overflow pages of 16000 bytes (4096-byte pages) are
+	 * six too. test_registry compares the two.
 	 */
 	int r = begin(reg);
 
 	if (!r)
 		r = exec(reg, "INSERT OR REPLACE INTO meta VALUES"
-			      " ('proca_decoy', randomblob(160))");
+			      " ('proca_decoy', randomblob(16000))");
 	return finish(reg, r);
 }
 

@@ -384,6 +384,25 @@ static int64_t data_version(sqlite3 *x)
 }
 
 /*
+ * The frames in the WAL, as another connection sees them; with @reset,
+ * after a checkpoint that empties it (-1 if it could not).
+ */
+static int wal_frames(sqlite3 *x, bool reset)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(x, reset ? "PRAGMA wal_checkpoint(TRUNCATE)" :
+					  "PRAGMA wal_checkpoint(PASSIVE)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && !sqlite3_column_int(st, 0))
+		n = sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
  * The rows cpns_reg_eukey_lookup() keeps, with two connections: the
  * daemon's and another process's (cpnsd entity revoke).
  */
@@ -467,6 +486,29 @@ static void test_key_rows(void)
 			       !cpns_reg_eukey_lookup(d, gw2, NOW + 9008, &kid2, got, NULL) &&
 			       kid2 == kid,
 		       "decoy: a committed write that changes no user, key or audit row");
+	}
+	/* and it writes as many pages as the pending key of a known user's
+	 * first enrolment, the case a prober choosing the GW ID meets
+	 */
+	{
+		static const uint8_t gw9[16] = { 0x99, [15] = 0x99 };
+		int f_enrol = -1, f_decoy = -1;
+		sqlite3 *x;
+
+		if (sqlite3_open(db, &x) != SQLITE_OK) {
+			tap_ok(0, "decoy: a connection of the test's own");
+			goto out;
+		}
+		if (!wal_frames(x, true) && !cpns_reg_next_kid(d, gw9, &kid2) &&
+		    !cpns_reg_eukey_begin(d, ALICE, gw9, kid2, NOW + 20000, k,
+					  NOW + 9009, &err))
+			f_enrol = wal_frames(x, false);
+		if (!wal_frames(x, true) && !cpns_reg_decoy(d))
+			f_decoy = wal_frames(x, false);
+		sqlite3_close(x);
+		tap_ok(f_enrol > 0 && f_decoy == f_enrol,
+		       "decoy: as many pages written as a known user's first enrolment (%d, %d)",
+		       f_decoy, f_enrol);
 	}
 out:
 	cpns_reg_close(o);
