@@ -42,7 +42,7 @@ check() { # DESCRIPTION COMMAND...
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..21"
+echo "1..22"
 
 if [ ! -d /sys/module/cpns ]; then
 	insmod "${CPNS_KO:?}" || { echo "Bail out! insmod failed"; exit 1; }
@@ -78,6 +78,13 @@ start_srv() {
 }
 # the registry's view of an entity: "kid N" when it has an active EUKey
 active_kid() { sd entity list 2>/dev/null | grep "^$1" | grep -o 'kid [0-9][0-9]*'; }
+# the entity listing as JSON (cpnsd -j) put back into the text lines, to
+# compare with the text listing (case 22): FILE
+entities_json_as_text() {
+	sd -j entity list 2>&1 | jq -r '.[] | "\(.id) \(.kind) owner \(.owner // "-")" +
+		(if .kid then " kid \(.kid) expiry \(.expiry)" else " kid none" end) +
+		(if .pending then " pending" else "" end)' >"$1" 2>&1
+}
 
 mkdir -p "$tmp/srv" && chmod 700 "$tmp/srv"
 printf 'correct horse battery\n' >"$tmp/pw"
@@ -122,6 +129,9 @@ rc=$?
 mode=$(stat -c %a "$tmp/gw/server-$S.conf" 2>/dev/null)
 if [ $rc = 0 ] && [ "$mode" = 600 ] && [ -n "$(active_kid $GW)" ]; then
 	ok "enrolment: EUKey stored 0600, active at S ($(active_kid $GW))"
+	# for case 22: an entity with an active key
+	sd entity list >"$tmp/ent1.txt" 2>&1
+	entities_json_as_text "$tmp/ent1.json.txt"
 else
 	nok "enrolment: EUKey stored 0600, active at S"
 	echo "# rc=$rc mode=$mode"; diag "$tmp/err"; diag "$tmp/cpnsd.log"
@@ -405,6 +415,26 @@ then
 else
 	diag "$tmp/out" "$tmp/err" "$tmp/nft"
 	nok "GW revoked during procedure B: enrolment and nftables (make deps) needed"
+fi
+
+# 22: the entities as JSON (cpnsd -j) say what the text lines say: after
+# case 4 (the GW with its active key) and now (GW2 without an owner, the
+# revoked GW4 without a kid)
+sd entity list >"$tmp/ent2.txt" 2>&1
+entities_json_as_text "$tmp/ent2.json.txt"
+gw4_row=$(sd -j entity list 2>/dev/null | jq -c --arg id "$GW4" '.[] | select(.id == $id)')
+if grep -q "^$GW gw owner alice kid [0-9]* expiry [0-9]*$" "$tmp/ent1.txt" &&
+   cmp -s "$tmp/ent1.txt" "$tmp/ent1.json.txt" &&
+   grep -q "^$GW2 gw owner - kid none$" "$tmp/ent2.txt" &&
+   cmp -s "$tmp/ent2.txt" "$tmp/ent2.json.txt" &&
+   jq -e '.owner == "carol" and .kid == null and .pending == false' \
+	<<<"$gw4_row" >/dev/null 2>&1; then
+	ok "entity list -j: the rows of the text listing, as JSON"
+else
+	nok "entity list -j: the rows of the text listing, as JSON"
+	diag "$tmp/ent1.txt" "$tmp/ent1.json.txt" "$tmp/ent2.txt" \
+		"$tmp/ent2.json.txt"
+	echo "# GW4: $gw4_row"
 fi
 
 kill "$srv_pid"; wait "$srv_pid"; srv_pid=

@@ -43,6 +43,7 @@
 #include "cpns_id.h"
 #include "cpns_keyfile.h"
 #include "cpns_node.h"
+#include "cpns_print.h"
 #include "cpns_proca.h"
 #include "cpns_tlv.h"
 #include "rate.h"
@@ -66,7 +67,7 @@ static const char cpnsd_usage_text[] =
 	"OPTIONS := { -i|--id ID | -s|--state-dir DIR | -r|--registry FILE |\n"
 	"             -k|--kek SPEC | --secret FILE | -P|--port N | -n|--netns NAME |\n"
 	"             --require-dhe | --log2n { 15 | 16 } | --m1-rate N |\n"
-	"             -e|--stderr | -h|--help }\n"
+	"             -j|--json | -p|--pretty | -e|--stderr | -h|--help }\n"
 	"SPEC := { FILE | - | fd:N }\n";
 
 struct cpnsd_opts {
@@ -76,6 +77,7 @@ struct cpnsd_opts {
 	unsigned long port;
 	const char *netns;
 	bool require_dhe, log_stderr;
+	bool json, pretty;	/* listings as JSON (indented) */
 	unsigned int log2n;
 	/*
 	 * ConnectRequests per second per source IP address. Section 11 sets
@@ -923,84 +925,125 @@ static int cpnsd_usage(const char *fmt, ...)
 	return 1;
 }
 
-static int cpnsd_user_print(void *ctx, const struct cpns_reg_user *u)
-{
-	(void)ctx;
-	printf("%.*s%s%s\n", (int)u->uid_len, (const char *)u->uid,
-	       u->has_verifier ? "" : " no-password",
-	       u->disabled ? " disabled" : "");
-	return 0;
-}
-
-static int cpnsd_entity_print(void *ctx, const struct cpns_reg_entity *e)
-{
-	char id[CPNS_ID_STRLEN];
-
-	(void)ctx;
-	cpns_id_format(e->id, id);
-	printf("%s %s owner %.*s", id, e->kind == CPNS_REG_KIND_GW ? "gw" : "pne",
-	       e->has_owner ? (int)e->owner_len : 1,
-	       e->has_owner ? (const char *)e->owner : "-");
-	if (e->active_kid)
-		printf(" kid %" PRIu32 " expiry %" PRIu64, e->active_kid,
-		       e->active_expiry);
-	else
-		printf(" kid none");
-	if (e->pending)
-		printf(" pending");
-	printf("\n");
-	return 0;
-}
-
 /*
- * Text from the registry: bytes outside printable ASCII (and the space,
- * unless @spaces) as \xHH, so that a row cannot pass for two.
+ * Text from the registry as one word, NUL-terminated, to free: bytes
+ * outside printable ASCII, the backslash (and the space, unless @spaces)
+ * as \xHH, so that a row cannot pass for two. NULL without memory.
  */
-static void cpnsd_put_text(const void *p, size_t len, bool spaces)
+static char *cpnsd_text(const void *p, size_t len, bool spaces)
 {
 	const unsigned char *s = p;
+	char *out = malloc(4 * len + 1), *o = out;
 	size_t i;
 
+	if (!out)
+		return NULL;
 	for (i = 0; i < len; i++) {
 		if (s[i] >= (spaces ? 0x20 : 0x21) && s[i] < 0x7f &&
 		    s[i] != '\\')
-			putchar(s[i]);
+			*o++ = (char)s[i];
 		else
-			printf("\\x%02x", s[i]);
+			o += sprintf(o, "\\x%02x", s[i]);
 	}
+	*o = 0;
+	return out;
+}
+
+/*
+ * cpns_print_string() of registry text (cpnsd_text()); a space cannot
+ * split a JSON string, so JSON keeps its spaces. -ENOMEM.
+ */
+static int cpnsd_print_text(const char *key, const char *fmt, const void *p,
+			    size_t len, bool spaces)
+{
+	char *t = cpnsd_text(p, len, spaces || cpns_print_json());
+
+	if (!t)
+		return -ENOMEM;
+	cpns_print_string(CPNS_PR_ANY, key, fmt, t);
+	free(t);
+	return 0;
+}
+
+/* USERID [no-password] [disabled] */
+static int cpnsd_user_print(void *ctx, const struct cpns_reg_user *u)
+{
+	(void)ctx;
+	cpns_print_open_object(NULL);
+	if (cpnsd_print_text("user", "%s", u->uid, u->uid_len, false))
+		return -ENOMEM;
+	cpns_print_bool(CPNS_PR_JSON, "password", NULL, u->has_verifier);
+	if (!u->has_verifier)
+		cpns_print_text(" no-password");
+	cpns_print_bool(CPNS_PR_JSON, "disabled", NULL, u->disabled);
+	if (u->disabled)
+		cpns_print_text(" disabled");
+	cpns_print_nl();
+	cpns_print_close_object();
+	return 0;
+}
+
+/* ID KIND owner { USERID | - } kid { N expiry T | none } [pending] */
+static int cpnsd_entity_print(void *ctx, const struct cpns_reg_entity *e)
+{
+	(void)ctx;
+	cpns_print_open_object(NULL);
+	cpns_print_id(CPNS_PR_ANY, "id", "%s", e->id);
+	cpns_print_string(CPNS_PR_ANY, "kind", " %s",
+			  e->kind == CPNS_REG_KIND_GW ? "gw" : "pne");
+	if (e->has_owner) {
+		if (cpnsd_print_text("owner", " owner %s", e->owner,
+				     e->owner_len, false))
+			return -ENOMEM;
+	} else {
+		cpns_print_null(CPNS_PR_JSON, "owner", NULL);
+		cpns_print_text(" owner -");
+	}
+	if (e->active_kid) {
+		cpns_print_u64(CPNS_PR_ANY, "kid", " kid %" PRIu64,
+			       e->active_kid);
+		cpns_print_u64(CPNS_PR_ANY, "expiry", " expiry %" PRIu64,
+			       e->active_expiry);
+	} else {
+		cpns_print_null(CPNS_PR_ANY, "kid", " kid %s");
+	}
+	cpns_print_bool(CPNS_PR_JSON, "pending", NULL, e->pending);
+	if (e->pending)
+		cpns_print_text(" pending");
+	cpns_print_nl();
+	cpns_print_close_object();
+	return 0;
 }
 
 /* ID TIME EVENT [user U] [entity ID] [from ADDR] [: DETAIL] */
 static int cpnsd_audit_print(void *ctx, const struct cpns_reg_audit_entry *e)
 {
-	char id[CPNS_ID_STRLEN], t[32];
+	char t[32];
 	time_t tt = (time_t)e->time;
 	struct tm tm;
 
 	(void)ctx;
+	cpns_print_open_object(NULL);
+	cpns_print_u64(CPNS_PR_ANY, "id", "%" PRIu64, (uint64_t)e->id);
 	if (gmtime_r(&tt, &tm) &&
 	    strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		printf("%" PRId64 " %s ", e->id, t);
+		cpns_print_string(CPNS_PR_ANY, "time", " %s", t);
 	else
-		printf("%" PRId64 " %" PRIu64 " ", e->id, e->time);
-	cpnsd_put_text(e->event, strlen(e->event), false);
-	if (e->user_id) {
-		printf(" user ");
-		cpnsd_put_text(e->user_id, e->user_len, false);
-	}
-	if (e->entity_id) {
-		cpns_id_format(e->entity_id, id);
-		printf(" entity %s", id);
-	}
-	if (e->source) {
-		printf(" from ");
-		cpnsd_put_text(e->source, strlen(e->source), false);
-	}
-	if (e->detail) {
-		printf(" : ");
-		cpnsd_put_text(e->detail, strlen(e->detail), true);
-	}
-	printf("\n");
+		cpns_print_u64(CPNS_PR_ANY, "time", " %" PRIu64, e->time);
+	if (cpnsd_print_text("event", " %s", e->event, strlen(e->event),
+			     false) ||
+	    (e->user_id && cpnsd_print_text("user", " user %s", e->user_id,
+					    e->user_len, false)))
+		return -ENOMEM;
+	if (e->entity_id)
+		cpns_print_id(CPNS_PR_ANY, "entity", " entity %s", e->entity_id);
+	if ((e->source && cpnsd_print_text("from", " from %s", e->source,
+					   strlen(e->source), false)) ||
+	    (e->detail && cpnsd_print_text("detail", " : %s", e->detail,
+					   strlen(e->detail), true)))
+		return -ENOMEM;
+	cpns_print_nl();
+	cpns_print_close_object();
 	return 0;
 }
 
@@ -1174,15 +1217,27 @@ static int cpnsd_admin(struct cpnsd_opts *o, int argc, char **argv)
 	openlog("cpnsd", LOG_PERROR, LOG_DAEMON);
 	if (cpnsd_open_registry(o, &reg) < 0)
 		return 2;
+	cpns_print_init(stdout, o->json, o->pretty);
 	if (!strcmp(obj, "audit") && argc > 1 && !strcmp(argv[1], "list")) {
+		cpns_print_open_array(NULL);
 		r = cpns_reg_audit_list(reg, argc > 2 ? argv[2] : NULL,
 					cpnsd_audit_print, NULL, &err);
+		cpns_print_close_array();
 	} else if (!strcmp(obj, "audit")) {
 		r = cpns_reg_audit_count(reg, argc > 1 ? argv[1] : NULL);
-		if (r >= 0)
-			printf("%d\n", r);
+		if (r >= 0) {
+			cpns_print_open_object(NULL);
+			if (argc > 1)
+				cpns_print_string(CPNS_PR_JSON, "event", NULL,
+						  argv[1]);
+			cpns_print_int(CPNS_PR_ANY, "count", "%d", r);
+			cpns_print_nl();
+			cpns_print_close_object();
+		}
 	} else if (!strcmp(obj, "entity") && !strcmp(cmd, "list")) {
+		cpns_print_open_array(NULL);
 		r = cpns_reg_entity_list(reg, cpnsd_entity_print, NULL, &err);
+		cpns_print_close_array();
 	} else if (!strcmp(obj, "entity")) {
 		uint8_t id[CPNS_ID_LEN];
 
@@ -1195,7 +1250,9 @@ static int cpnsd_admin(struct cpnsd_opts *o, int argc, char **argv)
 		if (r >= 0 && cpnsd_drop_sessions(id) < 0)
 			status = 2;
 	} else if (!strcmp(cmd, "list")) {
+		cpns_print_open_array(NULL);
 		r = cpns_reg_user_list(reg, cpnsd_user_print, NULL, &err);
+		cpns_print_close_array();
 	} else if (!strcmp(cmd, "add")) {
 		status = cpnsd_user_write(reg, argv[2],
 					  argc == 5 ? argv[4] : NULL, true,
@@ -1244,6 +1301,8 @@ int main(int argc, char **argv)
 		{ "log2n", required_argument, NULL, 'L' },
 		{ "m1-rate", required_argument, NULL, 'M' },
 		{ "stderr", no_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1255,7 +1314,7 @@ int main(int argc, char **argv)
 	d.o.log2n = 15;
 	d.o.m1_rate = CPNSD_M1_RATE;
 	d.sock.fd = d.sfd = -1;
-	while ((c = getopt_long(argc, argv, "+i:s:r:k:P:n:eh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:s:r:k:P:n:ejph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (cpns_id_parse(optarg, d.o.id, CPNS_ID_VALID) < 0)
@@ -1297,6 +1356,12 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			d.o.log_stderr = true;
+			break;
+		case 'j':
+			d.o.json = true;
+			break;
+		case 'p':
+			d.o.pretty = true;
 			break;
 		case 'h':
 			fputs(cpnsd_usage_text, stdout);
