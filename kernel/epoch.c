@@ -28,16 +28,7 @@ unsigned int cpns_tx_epoch_records = CPNS_SEQ_SOFT_LIMIT;
 static int cpns_tx_epoch_records_set(const char *val,
 				     const struct kernel_param *kp)
 {
-	unsigned int n;
-	int err;
-
-	err = kstrtouint(val, 0, &n);
-	if (err)
-		return err;
-	if (n < 1 || n > CPNS_SEQ_SOFT_LIMIT)
-		return -EINVAL;
-	WRITE_ONCE(*(unsigned int *)kp->arg, n);
-	return 0;
+	return param_set_uint_minmax(val, kp, 1, CPNS_SEQ_SOFT_LIMIT);
 }
 
 static const struct kernel_param_ops cpns_tx_epoch_records_ops = {

@@ -31,16 +31,7 @@ static unsigned int cpns_unpriv_aes_sessions = CPNS_QUOTA_DEFAULT;
 
 static int cpns_quota_set(const char *val, const struct kernel_param *kp)
 {
-	unsigned int n;
-	int err;
-
-	err = kstrtouint(val, 0, &n);
-	if (err)
-		return err;
-	if (n > CPNS_MAX_PAIRS)
-		return -EINVAL;
-	WRITE_ONCE(*(unsigned int *)kp->arg, n);
-	return 0;
+	return param_set_uint_minmax(val, kp, 0, CPNS_MAX_PAIRS);
 }
 
 static const struct kernel_param_ops cpns_quota_ops = {

@@ -965,6 +965,15 @@ static int cpnsd_print_text(const char *key, const char *fmt, const void *p,
 	return 0;
 }
 
+/* JSON "@key": @value; text @word when @value is @word_when. */
+static void cpnsd_print_flag(const char *key, bool value, const char *word,
+			     bool word_when)
+{
+	cpns_print_bool(CPNS_PR_JSON, key, NULL, value);
+	if (value == word_when)
+		cpns_print_text("%s", word);
+}
+
 /* USERID [no-password] [disabled] */
 static int cpnsd_user_print(void *ctx, const struct cpns_reg_user *u)
 {
@@ -972,12 +981,8 @@ static int cpnsd_user_print(void *ctx, const struct cpns_reg_user *u)
 	cpns_print_open_object(NULL);
 	if (cpnsd_print_text("user", "%s", u->uid, u->uid_len, false))
 		return -ENOMEM;
-	cpns_print_bool(CPNS_PR_JSON, "password", NULL, u->has_verifier);
-	if (!u->has_verifier)
-		cpns_print_text(" no-password");
-	cpns_print_bool(CPNS_PR_JSON, "disabled", NULL, u->disabled);
-	if (u->disabled)
-		cpns_print_text(" disabled");
+	cpnsd_print_flag("password", u->has_verifier, " no-password", false);
+	cpnsd_print_flag("disabled", u->disabled, " disabled", true);
 	cpns_print_nl();
 	cpns_print_close_object();
 	return 0;
@@ -1007,9 +1012,7 @@ static int cpnsd_entity_print(void *ctx, const struct cpns_reg_entity *e)
 	} else {
 		cpns_print_null(CPNS_PR_ANY, "kid", " kid %s");
 	}
-	cpns_print_bool(CPNS_PR_JSON, "pending", NULL, e->pending);
-	if (e->pending)
-		cpns_print_text(" pending");
+	cpnsd_print_flag("pending", e->pending, " pending", true);
 	cpns_print_nl();
 	cpns_print_close_object();
 	return 0;
