@@ -183,12 +183,13 @@ struct cpns_ctl {
 /* ---- module and namespace lifetime -------------------------------------- */
 int cpns_ctl_init(void);
 void cpns_ctl_exit(void);
+int cpns_ctl_net_init(struct cpns_net *cn);
+void cpns_ctl_net_exit(struct cpns_net *cn);
 
+/* ---- AES-256-GCM generations per unprivileged user (quota.c) ------------ */
 int cpns_quota_charge(const struct net *net, kuid_t *uid);
 void cpns_quota_uncharge(kuid_t uid);
 void cpns_quota_exit(void);
-int cpns_ctl_net_init(struct cpns_net *cn);
-void cpns_ctl_net_exit(struct cpns_net *cn);
 
 /* ---- local entity IDs --------------------------------------------------- */
 /* RCU: is @id one of this namespace's local entity IDs? */
