@@ -61,10 +61,20 @@ void cpns_deliver(struct cpns_net *cn, struct sk_buff *skb,
 		cpns_rx_drop(cn, g, CPNS_DROP_NO_PORT);
 		goto err_free;
 	}
-	if (sock_queue_rcv_skb(sk, skb) < 0)
-		goto err_free;	/* counted in sk_drops */
+	/* Counted before the record is queued, so that a reader the record
+	 * wakes finds it counted. A socket that refuses it counts it in its
+	 * sk_drops instead, and the counts are taken back on this CPU
+	 * (bottom halves are disabled), whose per-CPU counters took them:
+	 * the sums are never below the records delivered, and above them
+	 * only in between.
+	 */
 	cpns_stat_add(cn, CPNS_STAT_RX_RECORDS, 1);
 	cpns_stat_add(cn, CPNS_STAT_RX_BYTES, rec->length);
+	if (sock_queue_rcv_skb(sk, skb) < 0) {
+		cpns_stat_add(cn, CPNS_STAT_RX_RECORDS, -1ULL);
+		cpns_stat_add(cn, CPNS_STAT_RX_BYTES, -(u64)rec->length);
+		goto err_free;
+	}
 	return;
 
 err_free:

@@ -313,11 +313,13 @@ TEST_F(sock, rcvbuf_limits_queue)
 {
 	int rcvbuf = 4096, i, sent = 0, got = 0;
 	char buf[1024] = {};
+	uint64_t before;
 
 	ASSERT_EQ(0, cpns_bind(self->fa, self->a, 5000));
 	ASSERT_EQ(0, cpns_bind(self->fb, self->b, 6000));
 	ASSERT_EQ(0, setsockopt(self->fb, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 				sizeof(rcvbuf)));
+	before = cpns_stat(CPNS_STAT_RX_RECORDS);
 	for (i = 0; i < 64; i++)
 		if (cpns_sendto(self->fa, buf, sizeof(buf), self->b, 6000,
 				0) == sizeof(buf))
@@ -327,6 +329,8 @@ TEST_F(sock, rcvbuf_limits_queue)
 		got++;
 	EXPECT_LT(0, got);
 	EXPECT_GT(sent, got);
+	/* the records the full socket refused are not counted delivered */
+	EXPECT_EQ(before + got, cpns_stat(CPNS_STAT_RX_RECORDS));
 }
 
 TEST_F(sock, send_errors)
