@@ -277,13 +277,13 @@ struct cpns_pair;
  *	U64_MAX until then; set under cpns_pair.lock, read with READ_ONCE()
  * @order: install order within the pair (older generations are lower);
  *	constant
+ * @quota_uid: the user its AES-256-GCM transforms are counted against
+ *	(quota.c), INVALID_UID if none; constant
  * @flags: CPNS_GEN_* bits; atomic bitops
  * @suite: enum cpns_suite; constant
  * @generation: 1..255; constant
  * @role: enum cpns_role; constant
  * @tx_mode: enum cpns_tx_mode; constant
- * @quota_uid: the user its AES-256-GCM transforms are counted against
- *	(quota.c), INVALID_UID if none; constant
  * @ref: held by the pair slot and by a queued derive work item; the last
  *	put (process context) frees the generation after a grace period
  * @derive: derives keys ahead in process context
@@ -299,12 +299,12 @@ struct cpns_gen {
 	struct cpns_pair	*pair;
 	u64			both_ways_at;
 	u32			order;
+	kuid_t			quota_uid;
 	unsigned long		flags;
 	u8			suite;
 	u8			generation;
 	u8			role;
 	u8			tx_mode;
-	kuid_t			quota_uid;
 	struct kref		ref;
 	struct work_struct	derive;
 	struct rcu_head		rcu;
