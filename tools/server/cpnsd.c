@@ -14,8 +14,10 @@
  * SIGHUP re-opens the registry and re-reads the key files, keeping the old
  * ones when that fails; SIGTERM/SIGINT end the loop cleanly. One syslog
  * line per handshake, and an audit row for each outcome of procedure B
- * (procedure A's are the registry's own), written in one transaction for
- * all the datagrams the socket held.
+ * (procedure A's are the registry's own). The datagrams the socket holds
+ * are handled in one pass: the keys of the exchanges it installed are
+ * checked again, and its audit rows written, in one transaction at its
+ * end, and only then do those exchanges' m4 leave (cpnsd_settle()).
  *
  * The administration commands ("cpnsd user ...", "cpnsd entity ...",
  * "cpnsd audit") work on the same registry; passwords come from a file,
@@ -148,9 +150,25 @@ struct cpnsd_gw {
 /*
  * How long a key row kept by the registry serves ConnectRequests without
  * asking SQLite whether another process (cpnsd entity revoke, user del)
- * committed since, ms. The install asks every time.
+ * committed since, ms. The check after an install asks every time (once
+ * per pass of the loop, cpnsd_settle()).
  */
 #define CPNSD_REG_SYNC_MS	100
+/* exchanges installed in one pass of the loop, checked together */
+#define CPNSD_DONE	16
+
+/*
+ * A procedure B exchange whose generation is installed, waiting for the
+ * check of its key and for its m4 (cpnsd_settle()). @act holds no secret:
+ * the install's are wiped once installed.
+ */
+struct cpnsd_done {
+	struct cpns_hs_actions act;
+	int verdict;
+	uint8_t dst[CPNS_ID_LEN];
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+};
 
 struct cpnsd {
 	struct cpnsd_opts o;
@@ -173,6 +191,9 @@ struct cpnsd {
 	 */
 	struct cpns_reg_audit_row audit[CPNSD_AUDIT_ROWS];
 	unsigned int n_audit;
+	/* installed in this pass of the loop, not yet checked */
+	struct cpnsd_done done[CPNSD_DONE];
+	unsigned int n_done;
 	/* the message being handled */
 	const struct sockaddr_storage *cur_addr;
 	socklen_t cur_addr_len;
@@ -599,6 +620,123 @@ static void cpnsd_hs_log(struct cpnsd *d, int verdict,
 		       "");
 }
 
+/*
+ * The failure of exchange @act after its m3: no m4, not even to a repeated
+ * m3 (the GW times out, nothing half-done), a log line and an audit row.
+ */
+static void cpnsd_not_installed(struct cpnsd *d, struct cpns_hs_actions *act,
+				int reason, const char *why)
+{
+	char id[CPNS_ID_STRLEN];
+
+	cpnsd_gw_installed(d, act->install.peer_id, act->install.generation,
+			   false);
+	cpns_id_format(act->install.peer_id, id);
+	syslog(LOG_ERR, "procedure B: gw %s: not installed: %s", id, why);
+	cpns_hs_resp_forget(d->hs, act->peer_id, act->xid);
+	act->reason = reason;
+	cpnsd_hs_log(d, CPNS_HS_FAILED, act);
+	cpns_hs_actions_wipe(act);
+}
+
+static bool cpnsd_done_find(const struct cpnsd *d, const uint8_t *peer)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->n_done; i++)
+		if (!memcmp(d->done[i].dst, peer, CPNS_ID_LEN))
+			return true;
+	return false;
+}
+
+/* Keeps installed exchange @act, whose secrets it wipes, for cpnsd_settle(). */
+static void cpnsd_defer(struct cpnsd *d, const uint8_t *peer, int verdict,
+			struct cpns_hs_actions *act)
+{
+	struct cpnsd_done *e = &d->done[d->n_done++];
+
+	cpns_wipe(act->install.tx_ts, sizeof(act->install.tx_ts));
+	cpns_wipe(act->install.rx_ts, sizeof(act->install.rx_ts));
+	cpns_wipe(act->install.k_wrap_sess, sizeof(act->install.k_wrap_sess));
+	e->act = *act;
+	e->verdict = verdict;
+	cpns_hs_actions_wipe(act);
+	memcpy(e->dst, peer, CPNS_ID_LEN);
+	e->addr_len = d->cur_addr_len;
+	if (d->cur_addr_len)
+		memcpy(&e->addr, d->cur_addr, d->cur_addr_len);
+}
+
+/*
+ * The exchanges installed in this pass, and the audit rows, in one batch
+ * of the registry. The key of an exchange was looked up at m1, and an
+ * exchange lives up to 30 s after its last m1: it may have been revoked,
+ * replaced or expired since. It is checked after the install, so that a
+ * revocation either is seen here or comes before the revoking process
+ * removes the GW's sessions, this one included; a session of a key found
+ * gone is removed again, and the GW gets no m4. The others get theirs once
+ * their audit rows are committed. Without a batch (the registry is busy),
+ * each is checked on its own and the rows written as before.
+ */
+static void cpnsd_settle(struct cpnsd *d)
+{
+	const struct sockaddr_storage *addr = d->cur_addr;
+	socklen_t addr_len = d->cur_addr_len;
+	struct cpns_err err2 = { 0 };
+	bool batch, ok[CPNSD_DONE];
+	struct cpnsd_done *e;
+	unsigned int i;
+	int r;
+
+	if (!d->n_done) {
+		cpnsd_audit_flush(d);
+		return;
+	}
+	batch = !cpns_reg_batch_begin(d->reg);
+	for (i = 0; i < d->n_done; i++) {
+		e = &d->done[i];
+		d->cur_addr = &e->addr;
+		d->cur_addr_len = e->addr_len;
+		r = cpns_reg_eukey_active(d->reg, e->act.install.peer_id,
+					  e->act.install.kid, cpnsd_unix_now());
+		ok[i] = !r;
+		if (!r) {
+			cpnsd_gw_installed(d, e->act.install.peer_id,
+					   e->act.install.generation, true);
+			if (e->verdict == CPNS_HS_COMPLETE)
+				cpnsd_hs_log(d, CPNS_HS_COMPLETE, &e->act);
+			continue;
+		}
+		if (cpns_node_uninstall(d->nl, &e->act.install, &err2) < 0)
+			syslog(LOG_ERR,
+			       "procedure B: a session of a key found gone stays in the kernel: %s",
+			       err2.msg);
+		cpnsd_not_installed(d, &e->act,
+				    r == -ENOENT ? CPNS_REASON_NOT_AUTHORIZED :
+						   CPNS_REASON_INTERNAL_ERROR,
+				    r == -ENOENT ? "its key was revoked, replaced or expired during the exchange" :
+						   "registry error");
+	}
+	cpnsd_audit_flush(d);
+	if (batch && cpns_reg_batch_end(d->reg) < 0)
+		syslog(LOG_ERR,
+		       "registry: the procedure B outcomes of a pass could not be added to the audit log (they are in this log)");
+	for (i = 0; i < d->n_done; i++) {
+		e = &d->done[i];
+		if (ok[i] && e->act.send_valid &&
+		    e->act.send.prot == CPNS_PROT_SUITE0) {
+			d->cur_addr = &e->addr;
+			d->cur_addr_len = e->addr_len;
+			cpnsd_send(d, e->dst, e->act.send.msg,
+				   e->act.send.len);
+		}
+		cpns_hs_actions_wipe(&e->act);
+	}
+	d->n_done = 0;
+	d->cur_addr = addr;
+	d->cur_addr_len = addr_len;
+}
+
 static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 			   const uint8_t *msg, size_t len)
 {
@@ -611,11 +749,14 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 		.now_ms = d->now_ms,
 	};
 	struct cpns_hs_actions act;
-	struct cpns_err err = { 0 }, err2 = { 0 };
+	struct cpns_err err = { 0 };
 	uint8_t ipk[16], lk[CPNS_ID_LEN + 16];
 	size_t ipl = cpnsd_ip_key(d->cur_addr, ipk);
 	int v;
 
+	/* the GW's last exchange first, so that its state is whole */
+	if (cpnsd_done_find(d, rx->src))
+		cpnsd_settle(d);
 	/* m1 per second per source IP address (20, --m1-rate): drop silently */
 	if (msg[0] == CPNS_MSG_CONNECT_REQUEST && ipl &&
 	    cpnsd_rate_hit(&d->m1_ip, ipk, ipl, d->now_ms, 1000, d->o.m1_rate,
@@ -634,46 +775,18 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 			(const struct sockaddr *)d->cur_addr : NULL;
 		int r;
 
-		/* The key was looked up at m1, and an exchange lives up to
-		 * 30 s after its last m1: it may have been revoked, replaced
-		 * or expired since. Checked after the install, so that a
-		 * revocation either is seen here or comes before the
-		 * revoking process removes the GW's sessions, this one
-		 * included; a session of a key found gone is removed again.
-		 */
+		if (d->n_done == CPNSD_DONE)
+			cpnsd_settle(d);
 		r = cpns_node_install(d->nl, &act.install, from, &err);
 		if (!r) {
-			r = cpns_reg_eukey_active(d->reg, act.install.peer_id,
-						  act.install.kid,
-						  cpnsd_unix_now());
-			if (r == -ENOENT)
-				cpns_err_set(&err, r, "its key was revoked, replaced or expired during the exchange");
-			else if (r < 0)
-				cpns_err_set(&err, r, "registry error");
-			if (r < 0 &&
-			    cpns_node_uninstall(d->nl, &act.install, &err2) < 0)
-				syslog(LOG_ERR,
-				       "procedure B: a session of a key found gone stays in the kernel: %s",
-				       err2.msg);
-		}
-		cpnsd_gw_installed(d, act.install.peer_id,
-				   act.install.generation, !r);
-		if (r < 0) {
-			char id[CPNS_ID_STRLEN];
-
-			cpns_id_format(act.install.peer_id, id);
-			syslog(LOG_ERR, "procedure B: gw %s: not installed: %s",
-			       id, err.msg);
-			/* no m4, not even to a repeated m3: the GW times out,
-			 * nothing half-done
-			 */
-			cpns_hs_resp_forget(d->hs, act.peer_id, act.xid);
-			act.reason = r == -ENOENT ? CPNS_REASON_NOT_AUTHORIZED :
-						    CPNS_REASON_INTERNAL_ERROR;
-			cpnsd_hs_log(d, CPNS_HS_FAILED, &act);
-			cpns_hs_actions_wipe(&act);
+			cpnsd_defer(d, rx->src, v, &act);
 			return;
 		}
+		cpnsd_not_installed(d, &act,
+				    r == -ENOENT ? CPNS_REASON_NOT_AUTHORIZED :
+						   CPNS_REASON_INTERNAL_ERROR,
+				    err.msg);
+		return;
 	}
 	if (act.send_valid && act.send.prot == CPNS_PROT_SUITE0)
 		cpnsd_send(d, rx->src, act.send.msg, act.send.len);
@@ -739,7 +852,7 @@ static void cpnsd_handle(struct cpnsd *d)
 			break;
 		}
 	}
-	cpnsd_audit_flush(d);
+	cpnsd_settle(d);
 }
 
 static int cpnsd_load_secret(struct cpnsd *d)

@@ -55,6 +55,13 @@ struct cpns_reg {
 	int64_t seen_version;
 	int64_t seen_changes;
 	bool synced;
+	/*
+	 * Inside cpns_reg_batch_begin() .. cpns_reg_batch_end(): one write
+	 * transaction, synced at its start; @batch_err is the first error of
+	 * a write in it, which rolls it back.
+	 */
+	bool batch;
+	int batch_err;
 	uint8_t kek[CPNS_KEY_LEN];
 	char source[64];
 };
@@ -198,6 +205,36 @@ static int finish(struct cpns_reg *reg, int ret)
 	return ret;
 }
 
+int cpns_reg_batch_begin(struct cpns_reg *reg)
+{
+	if (reg->batch || begin(reg))
+		return -EIO;
+	/* the version read in the transaction: no commit of another
+	 * connection falls between it and the checks made in the batch
+	 */
+	if (cpns_reg_sync(reg)) {
+		finish(reg, -EIO);
+		return -EIO;
+	}
+	reg->batch = true;
+	reg->batch_err = 0;
+	return 0;
+}
+
+int cpns_reg_batch_end(struct cpns_reg *reg)
+{
+	int r;
+
+	if (!reg->batch)
+		return -EINVAL;
+	reg->batch = false;
+	r = finish(reg, reg->batch_err);
+	/* a rolled-back batch may have moved nothing: read the keys again */
+	if (r)
+		keys_clear(reg);
+	return r;
+}
+
 /*
  * Prepare and bind: fmt letters b (blob: ptr, len), i (int64), t (text).
  */
@@ -303,7 +340,7 @@ int cpns_reg_audit_rows(struct cpns_reg *reg,
 	int r;
 
 	/* one statement for the rows of every call: prepared once */
-	r = begin(reg);
+	r = reg->batch ? reg->batch_err : begin(reg);
 	st = r ? NULL :
 		 prep_kept(reg, &reg->audit_st,
 			   "INSERT INTO audit (time, event, entity_id,"
@@ -330,7 +367,10 @@ int cpns_reg_audit_rows(struct cpns_reg *reg,
 	}
 	if (st)
 		sqlite3_clear_bindings(st);
-	r = finish(reg, r);
+	if (reg->batch)
+		reg->batch_err = r;
+	else
+		r = finish(reg, r);
 	/* audit rows change no key: the rows kept stay valid */
 	if (reg->synced && reg->seen_changes == before)
 		reg->seen_changes = sqlite3_total_changes64(reg->db);
@@ -1037,8 +1077,10 @@ int cpns_reg_eukey_active(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 	sqlite3_stmt *st;
 	int rc;
 
-	/* a row kept since before the last commit of any connection is gone */
-	if (!cpns_reg_sync(reg) && slot->used &&
+	/* a row kept since before the last commit of any connection is gone
+	 * (in a batch: since before the batch, which has synced)
+	 */
+	if ((reg->batch || !cpns_reg_sync(reg)) && slot->used &&
 	    !memcmp(slot->id, id, CPNS_ID_LEN) && slot->kid == kid &&
 	    slot->expiry > now)
 		return 0;

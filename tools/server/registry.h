@@ -177,7 +177,9 @@ int cpns_reg_eukey_lookup(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
  * 0 if key @kid of the entity is still its active, unexpired EUKey;
  * -ENOENT if it was revoked, replaced or expired since; -EIO. Exact as of
  * the call: it reads PRAGMA data_version, and the database when a
- * connection committed since the row was kept.
+ * connection committed since the row was kept. In a batch, exact as of the
+ * batch's start, which no other connection's commit can follow before its
+ * end: the version read then serves.
  */
 int cpns_reg_eukey_active(struct cpns_reg *reg, const uint8_t id[CPNS_ID_LEN],
 			  uint32_t kid, uint64_t now);
@@ -222,6 +224,27 @@ int cpns_reg_proca_admit(struct cpns_reg *reg, const uint8_t *uid,
 /* The registry as procedure A's S engine uses it (ctx: struct cpns_reg *). */
 extern const struct cpns_proca_srv_ops cpns_reg_proca_ops;
 
+/* ---- batches ---------------------------------------------------------- */
+
+/*
+ * A batch is one write transaction (BEGIN IMMEDIATE) holding the checks
+ * and audit rows of one pass of the server's loop, so that a pass pays for
+ * one transaction, not one per authentication. cpns_reg_batch_begin()
+ * syncs (cpns_reg_sync()) inside the transaction: cpns_reg_eukey_active()
+ * in the batch sees every commit made before it began, and no other
+ * connection commits until cpns_reg_batch_end(). cpns_reg_audit_rows() in
+ * the batch writes in its transaction. Other writes must not be made in a
+ * batch.
+ *
+ * cpns_reg_batch_begin(): 0, or -EIO (e.g. another connection holds the
+ * write lock past the busy timeout), and then no batch is open.
+ * cpns_reg_batch_end(): commits; 0, -EIO when a write in the batch failed
+ * or the commit did (nothing of the batch is written), -EINVAL outside a
+ * batch.
+ */
+int cpns_reg_batch_begin(struct cpns_reg *reg);
+int cpns_reg_batch_end(struct cpns_reg *reg);
+
 /* ---- audit ------------------------------------------------------------ */
 
 int cpns_reg_audit(struct cpns_reg *reg, uint64_t now, const char *event,
@@ -239,7 +262,9 @@ struct cpns_reg_audit_row {
 
 /*
  * Writes @n rows in one transaction (procedure B's outcomes, written in
- * groups by the server's loop). 0 or -EIO; on error none is written.
+ * groups by the server's loop). 0 or -EIO; on error none is written. In a
+ * batch, the rows are part of the batch's transaction, and an error rolls
+ * the whole batch back.
  */
 int cpns_reg_audit_rows(struct cpns_reg *reg,
 			const struct cpns_reg_audit_row *rows, size_t n);

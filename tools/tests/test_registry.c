@@ -516,6 +516,85 @@ out:
 	snprintf(db, sizeof(db), "%s/registry.db", dir);
 }
 
+/*
+ * A batch (a pass of the server's loop): its checks see every commit made
+ * before it began, no other connection commits during it, and its audit
+ * rows are written at its end, or none of them.
+ */
+static void test_batch(void)
+{
+	struct cpns_reg *d, *o;
+	struct cpns_err err = { 0 };
+	struct cpns_reg_audit_row rows[2] = {
+		{ .time = NOW + 9101, .event = "auth" },
+		{ .time = NOW + 9101, .event = NULL },	/* NOT NULL: fails */
+	};
+	uint8_t k[32], got[32];
+	uint32_t kid, kid2;
+	int r, r2, n0, in_batch, busy, after;
+	sqlite3 *x = NULL;
+
+	memset(k, 0x5b, sizeof(k));
+	snprintf(db, sizeof(db), "%s/batch.db", dir);
+	d = open_reg(NOW + 9100, kek, &r);
+	o = open_reg(NOW + 9100, kek, &r2);
+	if (r || r2 || cpns_reg_user_add(o, ALICE, NOW + 9100, &err) ||
+	    cpns_reg_next_kid(o, gw2, &kid) ||
+	    cpns_reg_eukey_begin(o, ALICE, gw2, kid, NOW + 20000, k,
+				 NOW + 9100, &err) ||
+	    cpns_reg_eukey_confirm(o, ALICE, gw2, kid, NOW + 9100, &err) ||
+	    cpns_reg_sync(d) ||
+	    cpns_reg_eukey_lookup(d, gw2, NOW + 9101, &kid2, got, NULL) ||
+	    kid2 != kid || sqlite3_open(db, &x) != SQLITE_OK) {
+		tap_ok(0, "batch: two connections, a user and a key");
+		goto out;
+	}
+	memcpy(rows[0].entity_id, gw2, CPNS_ID_LEN);
+	memcpy(rows[1].entity_id, gw2, CPNS_ID_LEN);
+	n0 = cpns_reg_audit_count(d, NULL);
+
+	r = cpns_reg_batch_begin(d);
+	r2 = cpns_reg_batch_begin(d);
+	busy = sqlite3_exec(x, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	r = r ?: cpns_reg_eukey_active(d, gw2, kid, NOW + 9101) ?:
+		 cpns_reg_audit_rows(d, rows, 1) ?:
+		 cpns_reg_audit_rows(d, rows, 1);
+	in_batch = cpns_reg_audit_count(o, NULL);
+	r = r ?: cpns_reg_batch_end(d);
+	after = sqlite3_exec(x, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	sqlite3_exec(x, "ROLLBACK", NULL, NULL, NULL);
+	tap_ok(!r && r2 == -EIO && busy == SQLITE_BUSY && after == SQLITE_OK &&
+		       in_batch == n0 &&
+		       cpns_reg_audit_count(d, NULL) == n0 + 2 &&
+		       cpns_reg_batch_end(d) == -EINVAL,
+	       "batch: one transaction, not nested, other writers wait, rows committed at its end");
+
+	/* the revocation is committed before the batch; the batch's own
+	 * sync is the only one that can see it
+	 */
+	r = cpns_reg_entity_revoke(o, gw2, NOW + 9102, &err) ?:
+	    cpns_reg_batch_begin(d);
+	r2 = r ?: cpns_reg_eukey_active(d, gw2, kid, NOW + 9102);
+	r = r ?: cpns_reg_batch_end(d);
+	tap_ok(!r && r2 == -ENOENT,
+	       "batch: sees the revocation another connection committed before it");
+
+	n0 = cpns_reg_audit_count(d, NULL);
+	r = cpns_reg_batch_begin(d);
+	r2 = r ?: cpns_reg_audit_rows(d, rows, 1) ?:
+		  cpns_reg_audit_rows(d, rows + 1, 1);
+	r = r ?: cpns_reg_batch_end(d);
+	tap_ok(r == -EIO && r2 == -EIO && cpns_reg_audit_count(d, NULL) == n0 &&
+		       !cpns_reg_audit_rows(d, rows, 1) &&
+		       cpns_reg_audit_count(d, NULL) == n0 + 1,
+	       "batch: a failed row rolls the batch back, and the next write works");
+out:
+	sqlite3_close(x);
+	cpns_reg_close(o);
+	cpns_reg_close(d);
+	snprintf(db, sizeof(db), "%s/registry.db", dir);
+}
+
 static void test_crash(void)
 {
 	uint8_t k[32], got[32];
@@ -652,6 +731,7 @@ int main(void)
 
 	test_basic();
 	test_key_rows();
+	test_batch();
 	test_crash();
 	test_engine();
 
