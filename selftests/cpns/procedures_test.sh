@@ -8,7 +8,8 @@
 # re-enrolment rules of PROTOCOL.md 6.5 (a new kid revokes the old EUKey,
 # a GW bound to one account is refused to another, a revoked GW cannot
 # authenticate) and a kill -9 of S in the middle of procedure B; a GW
-# revoked in the middle of procedure B gets no session.
+# revoked in the middle of procedure B gets no session, nor does one whose
+# install S's kernel refuses.
 #
 # Environment: CPNS_KO, CPNS_REPO (tools in $CPNS_REPO/build/tools).
 set -u
@@ -42,7 +43,7 @@ check() { # DESCRIPTION COMMAND...
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..23"
 
 if [ ! -d /sys/module/cpns ]; then
 	insmod "${CPNS_KO:?}" || { echo "Bail out! insmod failed"; exit 1; }
@@ -435,6 +436,55 @@ else
 	diag "$tmp/ent1.txt" "$tmp/ent1.json.txt" "$tmp/ent2.txt" \
 		"$tmp/ent2.json.txt"
 	echo "# GW4: $gw4_row"
+fi
+
+# 23: S sends its installs unacknowledged and reads the kernel's answers
+# to those that failed at the end of each pass: a GW whose install the
+# kernel refuses gets no m4 and no session, and the kernel's reason is
+# logged. The refusal: while the GW's m3 is held (as in 21), its ID is
+# made a local ID of S's namespace, and an install with address learning
+# for a local ID is invalid.
+GW5=6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a06
+refused() { grep -c "gw $GW5: not installed: .*the peer is a local ID" "$tmp/cpnsd.log"; }
+gw enroll server "$S" endpoint 10.79.0.1 user carol password-file "$tmp/pw" \
+	state-dir "$tmp/gw5" local "$GW5" >"$tmp/out" 2>"$tmp/err"; rc_enr=$?
+if [ $rc_enr = 0 ] && ip netns exec "$SNS" nft -f - <<-EOF 2>"$tmp/nft"
+	table inet t { chain i { type filter hook input priority 0;
+		udp dport 7870 @th,480,8 3 counter drop; }; }
+EOF
+then
+	"$T/cpnsctl" -n "$GNS" connect server "$S" state-dir "$tmp/gw5" \
+		>"$tmp/out" 2>"$tmp/err.r" &
+	con=$!
+	held=0
+	for _ in $(seq 100); do
+		ip netns exec "$SNS" nft list table inet t | grep -q "packets [1-9]" &&
+			{ held=1; break; }
+		sleep 0.1
+	done
+	"$T/cpnsctl" -n "$SNS" id add "$GW5" >>"$tmp/out" 2>&1; rc_id=$?
+	ip netns exec "$SNS" nft delete table inet t
+	for _ in $(seq 200); do
+		[ "$(refused)" -ge 1 ] && break
+		sleep 0.1
+	done
+	kill "$con" 2>/dev/null; wait "$con" 2>/dev/null
+	"$T/cpnsctl" -n "$SNS" id del "$GW5" >>"$tmp/out" 2>&1
+	if [ $held = 1 ] && [ $rc_id = 0 ] && [ "$(refused)" -ge 1 ] &&
+	   [ "$(sgens_of "$GW5")" = 0 ] &&
+	   grep -q "gw $GW5 from .*: failed (INTERNAL_ERROR)" "$tmp/cpnsd.log" &&
+	   ! grep -q "gw $GW5 from .*: .* installed" "$tmp/cpnsd.log"; then
+		ok "install refused by S's kernel: the reason logged, no m4, no session"
+	else
+		nok "install refused by S's kernel: the reason logged, no m4, no session"
+		echo "# held=$held id add rc=$rc_id refused lines $(refused)" \
+			"generations on S $(sgens_of "$GW5")"
+		grep "$GW5" "$tmp/cpnsd.log" | sed 's/^/# /'
+		diag "$tmp/out" "$tmp/err.r"
+	fi
+else
+	diag "$tmp/out" "$tmp/err" "$tmp/nft"
+	nok "install refused by S's kernel: enrolment and nftables (make deps) needed"
 fi
 
 kill "$srv_pid"; wait "$srv_pid"; srv_pid=

@@ -294,63 +294,74 @@ static const char *cpns_nl_attr_name(unsigned int type)
 }
 
 /* The error (or, for error 0, the ack) and its extack attributes. */
-static int cpns_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
-			  void *arg)
+/*
+ * The kernel's text of error message @nlh (extack), with the attribute it
+ * names looked up in @orig, the request (NULL: not known), into @out; ""
+ * when it has none.
+ */
+static void cpns_nl_extack(const struct nlmsghdr *nlh,
+			   const struct nlmsghdr *orig, char *out, size_t size)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)e - 1;
+	const struct nlmsgerr *e = nlmsg_data(nlh);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	struct cpns_nl_req *req = arg;
 	const char *name, *what = "";
 	unsigned int ack_len, miss = 0;
 	int len;
 
-	(void)nla;
-	req->error = e->error ? e->error : 0;
-	req->done = 1;
+	out[0] = '\0';
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return NL_STOP;
+		return;
 	ack_len = NLMSG_HDRLEN + sizeof(*e);
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		ack_len += e->msg.nlmsg_len - NLMSG_HDRLEN;
 	if (nlh->nlmsg_len <= ack_len)
-		return NL_STOP;
+		return;
 	len = (int)(nlh->nlmsg_len - ack_len);
 	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
 		      (struct nlattr *)((char *)nlh + ack_len), len, NULL))
-		return NL_STOP;
+		return;
 	name = NULL;
 	if (tb[NLMSGERR_ATTR_MISS_TYPE]) {
 		miss = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
 		name = cpns_nl_attr_name(miss);
 		what = name ? " [missing attribute: " : "";
-	} else if (tb[NLMSGERR_ATTR_OFFS] && req->orig) {
+	} else if (tb[NLMSGERR_ATTR_OFFS] && orig) {
 		/* offset of the bad attribute in our request */
 		uint32_t off = nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
 
 		if (off >= NLMSG_HDRLEN + GENL_HDRLEN &&
-		    off + NLA_HDRLEN <= req->orig->nlmsg_len)
+		    off + NLA_HDRLEN <= orig->nlmsg_len)
 			name = cpns_nl_attr_name(((struct nlattr *)
-				((char *)req->orig + off))->nla_type &
+				((char *)orig + off))->nla_type &
 				NLA_TYPE_MASK);
 		what = " [attribute: ";
 	}
 	if (tb[NLMSGERR_ATTR_MSG]) {
 		/* %.*s stops at the NUL the length counts */
-		snprintf(req->extack, sizeof(req->extack), "%.*s%s%s%s",
+		snprintf(out, size, "%.*s%s%s%s",
 			 nla_len(tb[NLMSGERR_ATTR_MSG]),
 			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]),
 			 name ? what : "", name ? name : "", name ? "]" : "");
 	} else if (tb[NLMSGERR_ATTR_MISS_TYPE]) {
 		if (name)
-			snprintf(req->extack, sizeof(req->extack),
-				 "missing attribute: %s", name);
+			snprintf(out, size, "missing attribute: %s", name);
 		else
-			snprintf(req->extack, sizeof(req->extack),
-				 "missing attribute %u", miss);
+			snprintf(out, size, "missing attribute %u", miss);
 	} else if (name) {
-		snprintf(req->extack, sizeof(req->extack),
-			 "invalid attribute: %s", name);
+		snprintf(out, size, "invalid attribute: %s", name);
 	}
+}
+
+static int cpns_nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e,
+			  void *arg)
+{
+	struct cpns_nl_req *req = arg;
+
+	(void)nla;
+	req->error = e->error ? e->error : 0;
+	req->done = 1;
+	cpns_nl_extack((struct nlmsghdr *)e - 1, req->orig, req->extack,
+		       sizeof(req->extack));
 	return NL_STOP;
 }
 
@@ -544,6 +555,92 @@ int cpns_nl_request(struct cpns_nl *nl, struct nl_msg *msg, cpns_nl_msg_cb cb,
 	if (!ret && req.error < 0)
 		ret = cpns_err_set(err, req.error, "%s", strerror(-req.error));
 	return ret;
+}
+
+/**
+ * cpns_nl_send() - send a request that is answered only when it fails
+ * @nl: the connection; one that cpns_nl_failures() reads after each
+ *	batch of these, so that no other request meets their answers
+ * @msg: the request; freed (its buffer wiped)
+ * @seq: its sequence number
+ * @err: error message, or NULL
+ *
+ * Without NLM_F_ACK. The kernel handles a generic netlink request before
+ * the send returns, and answers a failure with an error message even when
+ * no ack was asked for: once this returned, a failure's answer is on the
+ * socket. A request and its ack were a send and a receive; this is a send.
+ *
+ * Return: 0 or a negative errno of the transport.
+ */
+int cpns_nl_send(struct cpns_nl *nl, struct nl_msg *msg, uint32_t *seq,
+		 struct cpns_err *err)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	int ret;
+
+	nl_socket_disable_auto_ack(nl->sk);
+	nlh->nlmsg_seq = NL_AUTO_SEQ;
+	nlh->nlmsg_pid = NL_AUTO_PORT;
+	nlh->nlmsg_flags &= ~NLM_F_ACK;
+	ret = nl_send_auto(nl->sk, msg);
+	*seq = nlh->nlmsg_seq;
+	cpns_nl_msg_free(msg);
+	if (ret < 0)
+		return cpns_err_set(err, cpns_nl_errno(ret),
+				    "sending the netlink request failed: %s",
+				    nl_geterror(ret));
+	return 0;
+}
+
+/**
+ * cpns_nl_failures() - the answers to failed requests of cpns_nl_send()
+ * @nl: the connection
+ * @cb: called with each failed request's sequence number, its negative
+ *	errno and the kernel's text ("" if none)
+ * @arg: passed to @cb
+ *
+ * Reads what the socket holds, without waiting.
+ *
+ * Return: 0, or a negative errno when answers may have been lost
+ * (-ENOBUFS: the socket's buffer overflowed): then any request sent since
+ * the previous call may have failed.
+ */
+int cpns_nl_failures(struct cpns_nl *nl,
+		     void (*cb)(void *arg, uint32_t seq, int error,
+				const char *msg),
+		     void *arg)
+{
+	union {
+		struct nlmsghdr h;
+		char b[8192];
+	} buf;
+	char text[CPNS_ERR_MSG_LEN];
+	const struct nlmsghdr *nlh;
+	const struct nlmsgerr *e;
+	ssize_t n;
+	int len;
+
+	for (;;) {
+		n = recv(nl_socket_get_fd(nl->sk), buf.b, sizeof(buf.b),
+			 MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+				0 : -errno;
+		len = (int)n;
+		for (nlh = &buf.h; NLMSG_OK(nlh, len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				continue;
+			e = NLMSG_DATA(nlh);
+			if (!e->error)
+				continue;
+			cpns_nl_extack(nlh, NULL, text, sizeof(text));
+			cb(arg, nlh->nlmsg_seq, e->error, text);
+		}
+	}
 }
 
 /**

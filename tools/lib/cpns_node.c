@@ -275,8 +275,11 @@ int cpns_node_set_port(struct cpns_nl *nl, uint16_t port, struct cpns_err *err)
 	return cpns_nl_request(nl, msg, NULL, NULL, err);
 }
 
-int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
-		      const struct sockaddr *addr, struct cpns_err *err)
+/* The SESSION_NEW request of cpns_node_install() in *@out; 0 or -errno. */
+static int cpns_node_install_msg(struct cpns_nl *nl,
+				 const struct cpns_hs_install *in,
+				 const struct sockaddr *addr,
+				 struct nl_msg **out, struct cpns_err *err)
 {
 	struct nl_msg *msg = cpns_node_msg(nl, CPNS_CMD_SESSION_NEW, 0, err);
 
@@ -297,8 +300,34 @@ int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
 	    (addr && (cpns_nl_put_addr(msg, addr) ||
 		      nla_put_u8(msg, CPNS_A_LEARN, 1))))
 		return cpns_node_put_failed(msg, err);
+	*out = msg;
+	return 0;
+}
+
+int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
+		      const struct sockaddr *addr, struct cpns_err *err)
+{
+	struct nl_msg *msg;
+	int ret = cpns_node_install_msg(nl, in, addr, &msg, err);
+
+	if (ret)
+		return ret;
 	/* cpns_nl_request() wipes the message buffer before freeing it */
 	return cpns_nl_request(nl, msg, NULL, NULL, err);
+}
+
+int cpns_node_install_send(struct cpns_nl *nl,
+			   const struct cpns_hs_install *in,
+			   const struct sockaddr *addr, uint32_t *seq,
+			   struct cpns_err *err)
+{
+	struct nl_msg *msg;
+	int ret = cpns_node_install_msg(nl, in, addr, &msg, err);
+
+	if (ret)
+		return ret;
+	/* cpns_nl_send() wipes the message buffer before freeing it */
+	return cpns_nl_send(nl, msg, seq, err);
 }
 
 int cpns_node_uninstall(struct cpns_nl *nl, const struct cpns_hs_install *in,

@@ -17,7 +17,9 @@
  * (procedure A's are the registry's own). The datagrams the socket holds
  * are handled in one pass: the keys of the exchanges it installed are
  * checked again, and its audit rows written, in one transaction at its
- * end, and only then do those exchanges' m4 leave (cpnsd_settle()).
+ * end, and only then do those exchanges' m4 leave (cpnsd_settle()). Its
+ * installs go on a netlink socket of their own, unacknowledged: the
+ * kernel answers only those that fail, read at the end of the pass.
  *
  * The administration commands ("cpnsd user ...", "cpnsd entity ...",
  * "cpnsd audit") work on the same registry; passwords come from a file,
@@ -165,6 +167,9 @@ struct cpnsd_gw {
 struct cpnsd_done {
 	struct cpns_hs_actions act;
 	int verdict;
+	uint32_t seq;		/* of its SESSION_NEW */
+	int install_err;	/* the kernel's answer: it failed */
+	char why[CPNS_ERR_MSG_LEN];
 	uint8_t dst[CPNS_ID_LEN];
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -174,6 +179,8 @@ struct cpnsd {
 	struct cpnsd_opts o;
 	struct cpns_reg *reg;
 	struct cpns_nl *nl;
+	/* procedure B's SESSION_NEW, answered only on failure (cpns_nl_send()) */
+	struct cpns_nl *inst;
 	struct cpns_hsock sock;
 	int sfd;
 	struct cpns_proca_srv_cfg pa_cfg;
@@ -651,10 +658,12 @@ static bool cpnsd_done_find(const struct cpnsd *d, const uint8_t *peer)
 
 /* Keeps installed exchange @act, whose secrets it wipes, for cpnsd_settle(). */
 static void cpnsd_defer(struct cpnsd *d, const uint8_t *peer, int verdict,
-			struct cpns_hs_actions *act)
+			uint32_t seq, struct cpns_hs_actions *act)
 {
 	struct cpnsd_done *e = &d->done[d->n_done++];
 
+	e->seq = seq;
+	e->install_err = 0;
 	cpns_wipe(act->install.tx_ts, sizeof(act->install.tx_ts));
 	cpns_wipe(act->install.rx_ts, sizeof(act->install.rx_ts));
 	cpns_wipe(act->install.k_wrap_sess, sizeof(act->install.k_wrap_sess));
@@ -667,6 +676,29 @@ static void cpnsd_defer(struct cpnsd *d, const uint8_t *peer, int verdict,
 		memcpy(&e->addr, d->cur_addr, d->cur_addr_len);
 }
 
+/* cpns_nl_failures(): the SESSION_NEW of an exchange of this pass failed */
+static void cpnsd_install_failed(void *arg, uint32_t seq, int error,
+				 const char *msg)
+{
+	struct cpnsd *d = arg;
+	unsigned int i;
+
+	for (i = 0; i < d->n_done; i++) {
+		struct cpnsd_done *e = &d->done[i];
+
+		if (e->seq != seq || e->install_err)
+			continue;
+		e->install_err = error;
+		if (msg[0])
+			snprintf(e->why, sizeof(e->why), "%s (%s)", msg,
+				 strerror(-error));
+		else
+			snprintf(e->why, sizeof(e->why), "%s",
+				 strerror(-error));
+		return;
+	}
+}
+
 /*
  * The exchanges installed in this pass, and the audit rows, in one batch
  * of the registry. The key of an exchange was looked up at m1, and an
@@ -676,7 +708,10 @@ static void cpnsd_defer(struct cpnsd *d, const uint8_t *peer, int verdict,
  * removes the GW's sessions, this one included; a session of a key found
  * gone is removed again, and the GW gets no m4. The others get theirs once
  * their audit rows are committed. Without a batch (the registry is busy),
- * each is checked on its own and the rows written as before.
+ * each is checked on its own and the rows written as before. The installs
+ * were sent unacknowledged: the kernel's answers to those that failed are
+ * on the socket already, and read first; if some were lost, every install
+ * of the pass counts as failed and is removed.
  */
 static void cpnsd_settle(struct cpnsd *d)
 {
@@ -686,19 +721,31 @@ static void cpnsd_settle(struct cpnsd *d)
 	bool batch, ok[CPNSD_DONE];
 	struct cpnsd_done *e;
 	unsigned int i;
-	int r;
+	int r, lost;
 
 	if (!d->n_done) {
 		cpnsd_audit_flush(d);
 		return;
 	}
+	lost = cpns_nl_failures(d->inst, cpnsd_install_failed, d);
 	batch = !cpns_reg_batch_begin(d->reg);
 	for (i = 0; i < d->n_done; i++) {
 		e = &d->done[i];
 		d->cur_addr = &e->addr;
 		d->cur_addr_len = e->addr_len;
-		r = cpns_reg_eukey_active(d->reg, e->act.install.peer_id,
-					  e->act.install.kid, cpnsd_unix_now());
+		ok[i] = false;
+		if (e->install_err) {
+			cpnsd_not_installed(d, &e->act,
+					    e->install_err == -ENOENT ?
+					    CPNS_REASON_NOT_AUTHORIZED :
+					    CPNS_REASON_INTERNAL_ERROR,
+					    e->why);
+			continue;
+		}
+		r = lost ? lost :
+			cpns_reg_eukey_active(d->reg, e->act.install.peer_id,
+					      e->act.install.kid,
+					      cpnsd_unix_now());
 		ok[i] = !r;
 		if (!r) {
 			cpnsd_gw_installed(d, e->act.install.peer_id,
@@ -711,9 +758,14 @@ static void cpnsd_settle(struct cpnsd *d)
 			syslog(LOG_ERR,
 			       "procedure B: a session of a key found gone stays in the kernel: %s",
 			       err2.msg);
+		if (lost)
+			snprintf(e->why, sizeof(e->why),
+				 "the kernel's answers to this pass's installs were lost (%s)",
+				 strerror(-lost));
 		cpnsd_not_installed(d, &e->act,
 				    r == -ENOENT ? CPNS_REASON_NOT_AUTHORIZED :
 						   CPNS_REASON_INTERNAL_ERROR,
+				    lost ? e->why :
 				    r == -ENOENT ? "its key was revoked, replaced or expired during the exchange" :
 						   "registry error");
 	}
@@ -773,13 +825,15 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 		 */
 		const struct sockaddr *from = d->cur_addr_len ?
 			(const struct sockaddr *)d->cur_addr : NULL;
+		uint32_t seq;
 		int r;
 
 		if (d->n_done == CPNSD_DONE)
 			cpnsd_settle(d);
-		r = cpns_node_install(d->nl, &act.install, from, &err);
+		r = cpns_node_install_send(d->inst, &act.install, from, &seq,
+					   &err);
 		if (!r) {
-			cpnsd_defer(d, rx->src, v, &act);
+			cpnsd_defer(d, rx->src, v, seq, &act);
 			return;
 		}
 		cpnsd_not_installed(d, &act,
@@ -921,6 +975,8 @@ static int cpnsd_run(struct cpnsd *d)
 		goto out_reg;
 
 	r = cpns_nl_open(&d->nl, &err);
+	if (!r)
+		r = cpns_nl_open(&d->inst, &err);
 	if (!r && d->o.port)
 		r = cpns_node_set_port(d->nl, (uint16_t)d->o.port, &err);
 	if (!r)
@@ -1014,6 +1070,7 @@ out_hs:
 out_sock:
 	close(d->sock.fd);
 out_nl:
+	cpns_nl_close(d->inst);
 	cpns_nl_close(d->nl);
 	for (unsigned int i = 0; i < CPNSD_MAX_PROCA; i++)
 		if (d->pa[i])
