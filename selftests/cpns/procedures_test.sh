@@ -371,23 +371,20 @@ else
 	diag "$tmp/out" "$tmp/err"
 fi
 
-# 21: a GW revoked between its m1 and its m3 (by another process: cpnsd
-# keeps the key it read at m1) gets no session: S's input drops m3
-# (AuthResponse, msg_type 3) until the revocation is committed; at the
-# GW's next m3, S installs, finds the key gone, removes the session again
-# and sends no m4 (the GW would time out, exit 4); the failure is logged
-# (NOT_AUTHORIZED; the audit rows of this address are used up by 19).
-GW4=6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a05
-not_installed() { grep -c "gw $GW4: not installed: its key was revoked" "$tmp/cpnsd.log"; }
-gw enroll server "$S" endpoint 10.79.0.1 user carol password-file "$tmp/pw" \
-	state-dir "$tmp/gw4" local "$GW4" >"$tmp/out" 2>"$tmp/err"; rc_enr=$?
-if [ $rc_enr = 0 ] && ip netns exec "$SNS" nft -f - <<-EOF 2>"$tmp/nft"
+# Procedure B of a new GW of carol's with its m3 (AuthResponse, msg_type 3)
+# dropped at S's input until release_m3: enrols it, starts cpnsctl connect
+# (its PID in $con) and waits for a dropped m3 (held=1). Fails if the
+# enrolment or nftables did.
+hold_m3() { # STATE-DIR LOCAL-ID
+	gw enroll server "$S" endpoint 10.79.0.1 user carol \
+		password-file "$tmp/pw" state-dir "$1" local "$2" \
+		>"$tmp/out" 2>"$tmp/err" || return 1
+	ip netns exec "$SNS" nft -f - <<-EOF 2>"$tmp/nft" || return 1
 	table inet t { chain i { type filter hook input priority 0;
 		udp dport 7870 @th,480,8 3 counter drop; }; }
-EOF
-then
-	# cpnsctl itself, so that $! is the process to stop below
-	"$T/cpnsctl" -n "$GNS" connect server "$S" state-dir "$tmp/gw4" \
+	EOF
+	# cpnsctl itself, so that $con is the process to stop
+	"$T/cpnsctl" -n "$GNS" connect server "$S" state-dir "$1" \
 		>"$tmp/out" 2>"$tmp/err.r" &
 	con=$!
 	held=0
@@ -396,13 +393,29 @@ then
 			{ held=1; break; }
 		sleep 0.1
 	done
-	sd entity revoke "$GW4" >>"$tmp/out" 2>&1; rc_rev=$?
+}
+# Lets m3 through, waits (20 s at most) until function $1 counts one
+# outcome in S's log, and stops the connect.
+release_m3() { # COUNT-FUNCTION
 	ip netns exec "$SNS" nft delete table inet t
 	for _ in $(seq 200); do
-		[ "$(not_installed)" -ge 1 ] && break
+		[ "$("$1")" -ge 1 ] && break
 		sleep 0.1
 	done
 	kill "$con" 2>/dev/null; wait "$con" 2>/dev/null
+}
+
+# 21: a GW revoked between its m1 and its m3 (by another process: cpnsd
+# keeps the key it read at m1) gets no session: S's input drops m3
+# (AuthResponse, msg_type 3) until the revocation is committed; at the
+# GW's next m3, S installs, finds the key gone, removes the session again
+# and sends no m4 (the GW would time out, exit 4); the failure is logged
+# (NOT_AUTHORIZED; the audit rows of this address are used up by 19).
+GW4=6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a05
+not_installed() { grep -c "gw $GW4: not installed: its key was revoked" "$tmp/cpnsd.log"; }
+if hold_m3 "$tmp/gw4" "$GW4"; then
+	sd entity revoke "$GW4" >>"$tmp/out" 2>&1; rc_rev=$?
+	release_m3 not_installed
 	if [ $held = 1 ] && [ $rc_rev = 0 ] && [ "$(not_installed)" -ge 1 ] &&
 	   [ "$(sgens_of "$GW4")" = 0 ] && [ -z "$(active_kid "$GW4")" ] &&
 	   grep -q "gw $GW4 from .*: failed (NOT_AUTHORIZED)" "$tmp/cpnsd.log"; then
@@ -446,29 +459,9 @@ fi
 # for a local ID is invalid.
 GW5=6a6a6a6a6a6a6a6a6a6a6a6a6a6a6a06
 refused() { grep -c "gw $GW5: not installed: .*the peer is a local ID" "$tmp/cpnsd.log"; }
-gw enroll server "$S" endpoint 10.79.0.1 user carol password-file "$tmp/pw" \
-	state-dir "$tmp/gw5" local "$GW5" >"$tmp/out" 2>"$tmp/err"; rc_enr=$?
-if [ $rc_enr = 0 ] && ip netns exec "$SNS" nft -f - <<-EOF 2>"$tmp/nft"
-	table inet t { chain i { type filter hook input priority 0;
-		udp dport 7870 @th,480,8 3 counter drop; }; }
-EOF
-then
-	"$T/cpnsctl" -n "$GNS" connect server "$S" state-dir "$tmp/gw5" \
-		>"$tmp/out" 2>"$tmp/err.r" &
-	con=$!
-	held=0
-	for _ in $(seq 100); do
-		ip netns exec "$SNS" nft list table inet t | grep -q "packets [1-9]" &&
-			{ held=1; break; }
-		sleep 0.1
-	done
+if hold_m3 "$tmp/gw5" "$GW5"; then
 	"$T/cpnsctl" -n "$SNS" id add "$GW5" >>"$tmp/out" 2>&1; rc_id=$?
-	ip netns exec "$SNS" nft delete table inet t
-	for _ in $(seq 200); do
-		[ "$(refused)" -ge 1 ] && break
-		sleep 0.1
-	done
-	kill "$con" 2>/dev/null; wait "$con" 2>/dev/null
+	release_m3 refused
 	"$T/cpnsctl" -n "$SNS" id del "$GW5" >>"$tmp/out" 2>&1
 	if [ $held = 1 ] && [ $rc_id = 0 ] && [ "$(refused)" -ge 1 ] &&
 	   [ "$(sgens_of "$GW5")" = 0 ] &&
