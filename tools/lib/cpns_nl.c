@@ -621,13 +621,19 @@ int cpns_nl_failures(struct cpns_nl *nl,
 	int len;
 
 	for (;;) {
-		n = recv(nl_socket_get_fd(nl->sk), buf.b, sizeof(buf.b),
-			 MSG_DONTWAIT);
+		struct sockaddr_nl from;
+		socklen_t from_len = sizeof(from);
+
+		n = recvfrom(nl_socket_get_fd(nl->sk), buf.b, sizeof(buf.b),
+			     MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ?
 				0 : -errno;
+		/* the kernel's answers only */
+		if (from_len < sizeof(from) || from.nl_pid)
+			continue;
 		len = (int)n;
 		for (nlh = &buf.h; NLMSG_OK(nlh, len);
 		     nlh = NLMSG_NEXT(nlh, len)) {

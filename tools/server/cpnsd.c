@@ -754,7 +754,11 @@ static void cpnsd_settle(struct cpnsd *d)
 				cpnsd_hs_log(d, CPNS_HS_COMPLETE, &e->act);
 			continue;
 		}
-		if (cpns_node_uninstall(d->nl, &e->act.install, &err2) < 0)
+		/* -ENOENT: not there (the revoking process removed it, or
+		 * its install failed with the answer lost)
+		 */
+		if (cpns_node_uninstall(d->nl, &e->act.install, &err2) < 0 &&
+		    err2.code != -ENOENT)
 			syslog(LOG_ERR,
 			       "procedure B: a session of a key found gone stays in the kernel: %s",
 			       err2.msg);
