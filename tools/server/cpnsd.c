@@ -50,6 +50,7 @@
 #include "cpns_print.h"
 #include "cpns_proca.h"
 #include "cpns_tlv.h"
+#include "log.h"
 #include "rate.h"
 #include "registry.h"
 
@@ -322,9 +323,9 @@ static int cpnsd_key_ensure(const char *path, const char *what)
 	r = cpns_key_write(path, k, &err);
 	cpns_wipe(k, sizeof(k));
 	if (r < 0)
-		syslog(LOG_ERR, "%s: %s", what, err.msg);
+		cpnsd_log(LOG_ERR, "%s: %s", what, err.msg);
 	else
-		syslog(LOG_NOTICE, "created %s %s", what, path);
+		cpnsd_log(LOG_NOTICE, "created %s %s", what, path);
 	return r;
 }
 
@@ -334,7 +335,7 @@ static int cpnsd_open_registry(struct cpnsd_opts *o, struct cpns_reg **reg)
 	int r;
 
 	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST) {
-		syslog(LOG_ERR, "%s: %m", o->state_dir);
+		cpnsd_log(LOG_ERR, "%s: %m", o->state_dir);
 		return -errno;
 	}
 	r = cpnsd_key_ensure(o->kek, "key-encryption key");
@@ -342,7 +343,7 @@ static int cpnsd_open_registry(struct cpnsd_opts *o, struct cpns_reg **reg)
 		return r;
 	r = cpns_reg_open(o->registry, o->kek, cpnsd_unix_now(), reg, &err);
 	if (r < 0)
-		syslog(LOG_ERR, "registry %s: %s", o->registry, err.msg);
+		cpnsd_log(LOG_ERR, "registry %s: %s", o->registry, err.msg);
 	return r;
 }
 
@@ -361,8 +362,8 @@ static void cpnsd_send(struct cpnsd *d, const uint8_t *peer,
 	int r = cpns_hsock_send(&d->sock, &tx, msg, len);
 
 	if (r < 0)
-		syslog(LOG_WARNING, "send %s: %s", cpns_msg_type_name(msg[0]),
-		       strerror(-r));
+		cpnsd_log(LOG_WARNING, "send %s: %s", cpns_msg_type_name(msg[0]),
+			  strerror(-r));
 }
 
 static void cpnsd_proca_log(struct cpnsd *d, struct cpnsd_proca *x)
@@ -377,15 +378,15 @@ static void cpnsd_proca_log(struct cpnsd *d, struct cpnsd_proca *x)
 	cpns_id_format(x->peer, id);
 	cpnsd_addr_str(&x->addr, x->addr_len, addr, sizeof(addr));
 	if (s->state == CPNS_PROCA_SRV_DONE)
-		syslog(LOG_INFO,
-		       "procedure A: gw %s user \"%.*s\" from %s: EUKey kid %" PRIu32 " assigned",
-		       id, (int)s->uid_len, (const char *)s->uid, addr, s->kid);
+		cpnsd_log(LOG_INFO,
+			  "procedure A: gw %s user \"%.*s\" from %s: EUKey kid %" PRIu32 " assigned",
+			  id, (int)s->uid_len, (const char *)s->uid, addr, s->kid);
 	else
-		syslog(LOG_NOTICE,
-		       "procedure A: gw %s user \"%.*s\" from %s: failed (%s)",
-		       id, (int)s->uid_len, (const char *)s->uid, addr,
-		       s->state == CPNS_PROCA_SRV_REFUSED ? "refused" :
-		       s->reason ? cpns_reason_name(s->reason) : "timeout");
+		cpnsd_log(LOG_NOTICE,
+			  "procedure A: gw %s user \"%.*s\" from %s: failed (%s)",
+			  id, (int)s->uid_len, (const char *)s->uid, addr,
+			  s->state == CPNS_PROCA_SRV_REFUSED ? "refused" :
+			  s->reason ? cpns_reason_name(s->reason) : "timeout");
 }
 
 static void cpnsd_proca_free(struct cpnsd *d, unsigned int i)
@@ -461,7 +462,7 @@ static void cpnsd_proca_input(struct cpnsd *d, const uint8_t *peer,
 	r = cpns_proca_srv_input(&x->srv, peer, msg, len, now, NULL, &out,
 				 &out_len);
 	if (r < 0) {
-		syslog(LOG_ERR, "procedure A: %s", strerror(-r));
+		cpnsd_log(LOG_ERR, "procedure A: %s", strerror(-r));
 		return;
 	}
 	if (r == CPNS_PROCA_IGNORE) {
@@ -565,9 +566,9 @@ static void cpnsd_audit_flush(struct cpnsd *d)
 	if (!d->n_audit)
 		return;
 	if (cpns_reg_audit_rows(d->reg, d->audit, d->n_audit) < 0)
-		syslog(LOG_ERR,
-		       "registry: %u procedure B outcomes could not be added to the audit log (they are in this log)",
-		       d->n_audit);
+		cpnsd_log(LOG_ERR,
+			  "registry: %u procedure B outcomes could not be added to the audit log (they are in this log)",
+			  d->n_audit);
 	d->n_audit = 0;
 }
 
@@ -617,14 +618,15 @@ static void cpnsd_hs_log(struct cpnsd *d, int verdict,
 	}
 	cpns_id_format(act->peer_id, id);
 	if (verdict == CPNS_HS_COMPLETE)
-		syslog(LOG_INFO, "procedure B: gw %s from %s: %s installed", id,
-		       row->source, row->detail);
+		cpnsd_log(LOG_INFO, "procedure B: gw %s from %s: %s installed",
+			  id, row->source, row->detail);
 	else
-		syslog(LOG_NOTICE, "procedure B: gw %s from %s: failed (%s)%s", id,
-		       row->source, row->detail,
-		       row == &unaudited ?
-		       " (not audited: too many failures)" :
-		       "");
+		cpnsd_log(LOG_NOTICE,
+			  "procedure B: gw %s from %s: failed (%s)%s", id,
+			  row->source, row->detail,
+			  row == &unaudited ?
+			  " (not audited: too many failures)" :
+			  "");
 }
 
 /*
@@ -639,7 +641,7 @@ static void cpnsd_not_installed(struct cpnsd *d, struct cpns_hs_actions *act,
 	cpnsd_gw_installed(d, act->install.peer_id, act->install.generation,
 			   false);
 	cpns_id_format(act->install.peer_id, id);
-	syslog(LOG_ERR, "procedure B: gw %s: not installed: %s", id, why);
+	cpnsd_log(LOG_ERR, "procedure B: gw %s: not installed: %s", id, why);
 	cpns_hs_resp_forget(d->hs, act->peer_id, act->xid);
 	act->reason = reason;
 	cpnsd_hs_log(d, CPNS_HS_FAILED, act);
@@ -759,9 +761,9 @@ static void cpnsd_settle(struct cpnsd *d)
 		 */
 		if (cpns_node_uninstall(d->nl, &e->act.install, &err2) < 0 &&
 		    err2.code != -ENOENT)
-			syslog(LOG_ERR,
-			       "procedure B: a session of a key found gone stays in the kernel: %s",
-			       err2.msg);
+			cpnsd_log(LOG_ERR,
+				  "procedure B: a session of a key found gone stays in the kernel: %s",
+				  err2.msg);
 		if (lost)
 			snprintf(e->why, sizeof(e->why),
 				 "the kernel's answers to this pass's installs were lost (%s)",
@@ -775,8 +777,8 @@ static void cpnsd_settle(struct cpnsd *d)
 	}
 	cpnsd_audit_flush(d);
 	if (batch && cpns_reg_batch_end(d->reg) < 0)
-		syslog(LOG_ERR,
-		       "registry: the procedure B outcomes of a pass could not be added to the audit log (they are in this log)");
+		cpnsd_log(LOG_ERR,
+			  "registry: the procedure B outcomes of a pass could not be added to the audit log (they are in this log)");
 	for (i = 0; i < d->n_done; i++) {
 		e = &d->done[i];
 		if (ok[i] && e->act.send_valid &&
@@ -870,6 +872,8 @@ static void cpnsd_handle(struct cpnsd *d)
 	struct cpns_hsock_rx rx;
 	ssize_t n;
 
+	/* the pass's log lines leave together, after its m4s */
+	cpnsd_log_hold();
 	for (;;) {
 		n = cpns_hsock_recv(&d->sock, buf, sizeof(buf), &rx);
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
@@ -877,7 +881,8 @@ static void cpnsd_handle(struct cpnsd *d)
 		if (n == -EMSGSIZE || n == -EINTR)
 			continue;
 		if (n < 0) {
-			syslog(LOG_ERR, "handshake socket: %s", strerror((int)-n));
+			cpnsd_log(LOG_ERR, "handshake socket: %s",
+				  strerror((int)-n));
 			break;
 		}
 		/* msg_type, then the XID TLV (type 1, length 8) first */
@@ -911,6 +916,7 @@ static void cpnsd_handle(struct cpnsd *d)
 		}
 	}
 	cpnsd_settle(d);
+	cpnsd_log_flush();
 }
 
 static int cpnsd_load_secret(struct cpnsd *d)
@@ -921,7 +927,7 @@ static int cpnsd_load_secret(struct cpnsd *d)
 	if (cpnsd_key_ensure(d->o.secret, "server secret") < 0)
 		return -EIO;
 	if (cpns_key_read(d->o.secret, 0, s, &err) < 0) {
-		syslog(LOG_ERR, "server secret: %s", err.msg);
+		cpnsd_log(LOG_ERR, "server secret: %s", err.msg);
 		return err.code;
 	}
 	memcpy(d->pa_cfg.server_secret, s, sizeof(s));
@@ -935,7 +941,8 @@ static void cpnsd_reload(struct cpnsd *d)
 	uint8_t old[32];
 
 	if (cpnsd_open_registry(&d->o, &reg) < 0) {
-		syslog(LOG_ERR, "reload failed; keeping the running configuration");
+		cpnsd_log(LOG_ERR,
+			  "reload failed; keeping the running configuration");
 		return;
 	}
 	memcpy(old, d->pa_cfg.server_secret, sizeof(old));
@@ -943,7 +950,8 @@ static void cpnsd_reload(struct cpnsd *d)
 		memcpy(d->pa_cfg.server_secret, old, sizeof(old));
 		cpns_wipe(old, sizeof(old));
 		cpns_reg_close(reg);
-		syslog(LOG_ERR, "reload failed; keeping the running configuration");
+		cpnsd_log(LOG_ERR,
+			  "reload failed; keeping the running configuration");
 		return;
 	}
 	cpns_wipe(old, sizeof(old));
@@ -951,7 +959,7 @@ static void cpnsd_reload(struct cpnsd *d)
 	cpns_reg_close(d->reg);
 	d->reg = reg;
 	d->pa_cfg.ctx = reg;
-	syslog(LOG_NOTICE, "reloaded");
+	cpnsd_log(LOG_NOTICE, "reloaded");
 }
 
 static int cpnsd_run(struct cpnsd *d)
@@ -986,11 +994,11 @@ static int cpnsd_run(struct cpnsd *d)
 	if (!r)
 		r = cpns_node_id_add(d->nl, d->o.id, &err);
 	if (r < 0) {
-		syslog(LOG_ERR, "netlink: %s", err.msg);
+		cpnsd_log(LOG_ERR, "netlink: %s", err.msg);
 		goto out_nl;
 	}
 	if (cpns_hsock_open(d->o.id, &d->sock, &err) < 0) {
-		syslog(LOG_ERR, "%s", err.msg);
+		cpnsd_log(LOG_ERR, "%s", err.msg);
 		goto out_nl;
 	}
 
@@ -1003,7 +1011,7 @@ static int cpnsd_run(struct cpnsd *d)
 	hc.limiter = &d->limiter;
 	d->hs = cpns_hs_resp_new(&hc);
 	if (!d->hs) {
-		syslog(LOG_ERR, "out of memory");
+		cpnsd_log(LOG_ERR, "out of memory");
 		goto out_sock;
 	}
 
@@ -1014,18 +1022,18 @@ static int cpnsd_run(struct cpnsd *d)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	d->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (d->sfd < 0) {
-		syslog(LOG_ERR, "signalfd: %m");
+		cpnsd_log(LOG_ERR, "signalfd: %m");
 		goto out_hs;
 	}
 	signal(SIGPIPE, SIG_IGN);
 
 	cpns_id_format(d->o.id, id);
-	syslog(LOG_INFO, "serving %s (procedures A and B), registry %s", id,
-	       d->o.registry);
+	cpnsd_log(LOG_INFO, "serving %s (procedures A and B), registry %s", id,
+		  d->o.registry);
 	if (d->o.m1_rate > CPNSD_M1_RATE)
-		syslog(LOG_WARNING,
-		       "--m1-rate %u: more ConnectRequests per source address than the %u/s of PROTOCOL.md 11",
-		       d->o.m1_rate, CPNSD_M1_RATE);
+		cpnsd_log(LOG_WARNING,
+			  "--m1-rate %u: more ConnectRequests per source address than the %u/s of PROTOCOL.md 11",
+			  d->o.m1_rate, CPNSD_M1_RATE);
 	while (!stop) {
 		struct pollfd pfd[2] = {
 			{ .fd = d->sock.fd, .events = POLLIN },
@@ -1047,7 +1055,7 @@ static int cpnsd_run(struct cpnsd *d)
 			wait = dl - now;
 		r = poll(pfd, 2, (int)wait);
 		if (r < 0 && errno != EINTR) {
-			syslog(LOG_ERR, "poll: %m");
+			cpnsd_log(LOG_ERR, "poll: %m");
 			break;
 		}
 		if (r <= 0)
@@ -1066,7 +1074,8 @@ static int cpnsd_run(struct cpnsd *d)
 			cpnsd_handle(d);
 	}
 	cpnsd_audit_flush(d);
-	syslog(LOG_INFO, "exiting");
+	cpnsd_log(LOG_INFO, "exiting");
+	cpnsd_log_close();
 	status = 0;
 	close(d->sfd);
 out_hs:
@@ -1391,7 +1400,7 @@ static int cpnsd_admin(struct cpnsd_opts *o, int argc, char **argv)
 	}
 
 	/* the first command on a new state directory creates it */
-	openlog("cpnsd", LOG_PERROR, LOG_DAEMON);
+	cpnsd_log_open("cpnsd", LOG_PERROR, LOG_DAEMON, NULL);
 	if (cpnsd_open_registry(o, &reg) < 0)
 		return 2;
 	cpns_print_init(stdout, o->json, o->pretty);
@@ -1563,7 +1572,7 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cpnsd_admin(&d.o, argc - optind, argv + optind);
-	openlog("cpnsd", LOG_PID | (d.o.log_stderr ? LOG_PERROR : 0),
-		LOG_DAEMON);
+	cpnsd_log_open("cpnsd", LOG_PID | (d.o.log_stderr ? LOG_PERROR : 0),
+		       LOG_DAEMON, NULL);
 	return cpnsd_run(&d);
 }
