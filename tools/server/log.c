@@ -129,6 +129,15 @@ static void log_send(unsigned int n)
 	}
 }
 
+static void log_send_held(void)
+{
+	unsigned int n = lg.n;
+
+	lg.n = 0;
+	if (n)
+		log_send(n);
+}
+
 /*
  * "Mmm dd hh:mm:ss " of @t in local time: syslog(3)'s "%h %e %T " (cpnsd
  * keeps the C locale), made once a second.
@@ -166,10 +175,8 @@ void cpnsd_log(int prio, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (lg.n == CPNSD_LOG_HELD) {
-		cpnsd_log_flush();
-		lg.hold = true;
-	}
+	if (lg.n == CPNSD_LOG_HELD)
+		log_send_held();
 	l = &log_line[lg.n];
 	/* the NUL stays: a stream logger gets it */
 	max = sizeof(l->buf);
@@ -194,8 +201,8 @@ void cpnsd_log(int prio, const char *fmt, ...)
 	if (lg.options & LOG_PERROR)
 		dprintf(STDERR_FILENO, "%s\n", l->buf + msg_off);
 	lg.n++;
-	if (!lg.hold)
-		cpnsd_log_flush();
+	if (!lg.hold || LOG_PRI(prio) <= LOG_WARNING)
+		log_send_held();
 	errno = saved;
 }
 
@@ -206,12 +213,8 @@ void cpnsd_log_hold(void)
 
 void cpnsd_log_flush(void)
 {
-	unsigned int n = lg.n;
-
 	lg.hold = false;
-	lg.n = 0;
-	if (n)
-		log_send(n);
+	log_send_held();
 }
 
 void cpnsd_log_close(void)

@@ -130,6 +130,17 @@ static void test_hold(int fd)
 	cpnsd_log(LOG_INFO, "after");
 	tap_ok(take(fd, got, sizeof(got)) > 0 && strstr(got, ": after"),
 	       "the flush ends the hold");
+	cpnsd_log_hold();
+	cpnsd_log(LOG_INFO, "line 0");
+	cpnsd_log(LOG_WARNING, "line 1");
+	ok = take(fd, got, sizeof(got)) > 0 && strstr(got, ": line 0") &&
+	     take(fd, got, sizeof(got)) > 0 && strstr(got, ": line 1");
+	cpnsd_log(LOG_INFO, "line 2");
+	tap_ok(ok && take(fd, got, sizeof(got)) < 0,
+	       "a warning leaves at once with the lines held before it; the hold goes on");
+	cpnsd_log_flush();
+	tap_ok(take(fd, got, sizeof(got)) > 0 && strstr(got, ": line 2"),
+	       "and the next flush sends what came after it");
 }
 
 struct reader {
