@@ -182,7 +182,7 @@ void cpnsd_log(int prio, const char *fmt, ...)
 	max = sizeof(l->buf);
 	if (!(prio & LOG_FACMASK))
 		prio |= lg.facility;
-	/* at most 5 + 16 + 63 + 13 bytes: no cut */
+	/* at most 5 + 16 + 63 + 14 bytes: no cut */
 	n = snprintf(l->buf, max, "<%d>%s", prio, log_stamp(time(NULL)));
 	msg_off = (size_t)n;
 	if (lg.options & LOG_PID)
