@@ -113,12 +113,17 @@ struct cpns_epoch_keys {
 	struct rcu_head		rcu;
 };
 
-struct crypto_aead *cpns_aead_alloc(void);
 struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 					    const u8 ts[CPNS_SECRET_LEN],
 					    u8 epoch);
 void cpns_epoch_keys_free(struct cpns_epoch_keys *keys);
 void cpns_epoch_keys_put(struct cpns_epoch_keys *keys);
+
+/* ---- AES-256-GCM transforms: implementation and pool (aead.c) ---------- */
+
+struct crypto_aead *cpns_aead_get(void);
+void cpns_aead_put(struct crypto_aead *tfm);
+void cpns_aead_pool_exit(void);
 
 /* ---- ChaCha20-Poly1305 (chachapoly.c) --------------------------------- */
 

@@ -7,8 +7,6 @@
 #include <crypto/aead.h>
 #include <crypto/sha2.h>
 #include <linux/err.h>
-#include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -226,81 +224,14 @@ void cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
 	memzero_explicit(&prk, sizeof(prk));
 }
 
-/*
- * The AES-256-GCM implementation of epoch keys derived from now on:
- * "gcm(aes)", the crypto API's best, or another implementation of gcm(aes)
- * that the parameter aes_gcm names - a driver such as "generic-gcm-aesni",
- * or a pcrypt or cryptd instance, which finishes every operation in a
- * worker (tests use one). Written and read under the module's parameter
- * lock.
- */
-static char cpns_aes_gcm[CRYPTO_MAX_ALG_NAME] = "gcm(aes)";
-
-static int cpns_aes_gcm_set(const char *val, const struct kernel_param *kp)
-{
-	char buf[CRYPTO_MAX_ALG_NAME], *name;
-	struct crypto_aead *tfm;
-	bool gcm;
-
-	if (strscpy(buf, val, sizeof(buf)) < 0)
-		return -EINVAL;
-	name = strim(buf);	/* the newline of echo */
-	tfm = crypto_alloc_aead(name, 0, 0);
-	if (IS_ERR(tfm))
-		return PTR_ERR(tfm);
-	gcm = !strcmp(crypto_tfm_alg_name(crypto_aead_tfm(tfm)), "gcm(aes)");
-	crypto_free_aead(tfm);
-	if (!gcm)
-		return -EINVAL;
-	strscpy(cpns_aes_gcm, name, sizeof(cpns_aes_gcm));
-	return 0;
-}
-
-static int cpns_aes_gcm_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n", cpns_aes_gcm);
-}
-
-static const struct kernel_param_ops cpns_aes_gcm_ops = {
-	.set = cpns_aes_gcm_set,
-	.get = cpns_aes_gcm_get,
-};
-
-module_param_cb(aes_gcm, &cpns_aes_gcm_ops, NULL, 0644);
-MODULE_PARM_DESC(aes_gcm,
-		 "crypto API implementation of AES-256-GCM for keys derived from now on (default gcm(aes): the best available; any implementation of gcm(aes) by name)");
-
-/**
- * cpns_aead_alloc() - an unkeyed AES-256-GCM transform
- *
- * The implementation the parameter aes_gcm names, by default the crypto
- * API's best, asynchronous ones included: on x86 the AES-NI one is
- * asynchronous (it runs at once when the CPU's SIMD registers are usable,
- * and from a worker otherwise), and the synchronous one the API offers
- * instead computes GHASH a table lookup at a time. Records therefore go
- * through &struct cpns_crypt (record.c). Suite 2 does not use the crypto
- * API's transforms (chachapoly.c). Process context.
- *
- * Return: the transform, or an ERR_PTR() with an errno of the crypto API.
- */
-struct crypto_aead *cpns_aead_alloc(void)
-{
-	char name[CRYPTO_MAX_ALG_NAME];
-
-	kernel_param_lock(THIS_MODULE);
-	strscpy(name, cpns_aes_gcm, sizeof(name));
-	kernel_param_unlock(THIS_MODULE);
-	return crypto_alloc_aead(name, 0, 0);
-}
-
 /**
  * cpns_epoch_keys_new() - derive the keys of one epoch
  * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
  * @ts: ts_n of the epoch
  * @epoch: n
  *
- * Derives key_n and iv_n. For AES-256-GCM, allocates a transform with
- * cpns_aead_alloc() and keys it with key_n and a 16-byte tag, and key_n is
+ * Derives key_n and iv_n. For AES-256-GCM, takes a transform from
+ * cpns_aead_get() and keys it with key_n and a 16-byte tag, and key_n is
  * wiped before returning; ChaCha20-Poly1305 keeps key_n in the result.
  * Process context only; may sleep.
  *
@@ -329,7 +260,7 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 	if (suite == CPNS_SUITE_CHACHA20POLY1305)
 		return keys;
 
-	keys->aead = cpns_aead_alloc();
+	keys->aead = cpns_aead_get();
 	if (IS_ERR(keys->aead)) {
 		err = PTR_ERR(keys->aead);
 		goto err_free_keys;
@@ -337,13 +268,13 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 	err = crypto_aead_setkey(keys->aead, keys->key, sizeof(keys->key)) ?:
 	      crypto_aead_setauthsize(keys->aead, CPNS_TAG_LEN);
 	if (err)
-		goto err_free_aead;
+		goto err_put_aead;
 
 	memzero_explicit(keys->key, sizeof(keys->key));
 	return keys;
 
-err_free_aead:
-	crypto_free_aead(keys->aead);
+err_put_aead:
+	cpns_aead_put(keys->aead);
 err_free_keys:
 	kfree_sensitive(keys);
 	return ERR_PTR(err);
@@ -360,11 +291,11 @@ void cpns_epoch_keys_put(struct cpns_epoch_keys *keys)
 {
 	if (!refcount_dec_and_test(&keys->ref))
 		return;
-	/* crypto_free_aead() zeroises the transform's key schedule;
-	 * kfree_sensitive() the key of suite 2.
+	/* The transform is wiped before it is used again or freed;
+	 * kfree_sensitive() wipes the key of suite 2.
 	 */
 	if (keys->aead)
-		crypto_free_aead(keys->aead);
+		cpns_aead_put(keys->aead);
 	kfree_sensitive(keys);
 }
 

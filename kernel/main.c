@@ -48,6 +48,8 @@ static void __exit cpns_exit(void)
 	cpns_rxq_exit();
 	/* Wait for call_rcu() callbacks before the module text goes away. */
 	rcu_barrier();
+	/* They gave the last transforms back. */
+	cpns_aead_pool_exit();
 	pr_info("unloaded\n");
 }
 
