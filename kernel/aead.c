@@ -222,7 +222,7 @@ static void cpns_aead_wipe(struct work_struct *work)
 }
 
 /**
- * cpns_aead_pool_exit() - free the pool at module exit
+ * cpns_aead_pool_exit() - free the pool when the module goes
  *
  * After the last epoch keys are gone (their frees wait for RCU callbacks).
  */
