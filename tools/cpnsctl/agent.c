@@ -287,9 +287,6 @@ static void agent_start(struct cpnsctl_agent *a, uint64_t now)
 	char sid[CPNS_ID_STRLEN];
 	int r;
 
-	/* a new run ends the Ack repeats of the previous one */
-	cpns_procb_free(a->pb);
-	a->pb = NULL;
 	memcpy(cfg.local, a->e.local, CPNS_ID_LEN);
 	memcpy(cfg.server, a->e.server, CPNS_ID_LEN);
 	memcpy(&cfg.endpoint, &a->e.endpoint, sizeof(cfg.endpoint));
@@ -297,6 +294,9 @@ static void agent_start(struct cpnsctl_agent *a, uint64_t now)
 	cfg.kid = a->e.kid;
 	memcpy(cfg.eukey, a->e.eukey, CPNS_KEY_LEN);
 	cfg.dhe = a->dhe;
+	/* a run that starts ends the Ack repeats of the previous one; one
+	 * that waits (-EBUSY) leaves them going
+	 */
 	r = cpns_procb_start(a->nl, &cfg, now, &a->pb, &err);
 	cpns_wipe(&cfg, sizeof(cfg));
 	if (r == -EBUSY) {
@@ -312,7 +312,6 @@ static void agent_start(struct cpnsctl_agent *a, uint64_t now)
 	}
 	a->busy = false;
 	if (r < 0) {
-		a->pb = NULL;
 		agent_failed(a, a->why, err.msg);
 		return;
 	}

@@ -32,7 +32,7 @@ int cpnsctl_procb(struct cpns_nl *nl, const struct cpnsctl_enrolment *e,
 {
 	struct cpns_procb_cfg cfg = { 0 };
 	struct cpns_err err = { 0 };
-	struct cpns_procb *pb;
+	struct cpns_procb *pb = NULL;
 	int st, status;
 
 	memcpy(cfg.local, e->local, CPNS_ID_LEN);

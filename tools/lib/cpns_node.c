@@ -533,6 +533,9 @@ int cpns_procb_start(struct cpns_nl *nl, const struct cpns_procb_cfg *cfg,
 	if (g.n >= 2)
 		return cpns_err_set(err, -EBUSY,
 				    "two generations held for the pair; waiting until the older one is erased");
+	/* the new run takes over the handshake socket of the pair */
+	cpns_procb_free(*pbp);
+	*pbp = NULL;
 	pb = calloc(1, sizeof(*pb));
 	if (!pb)
 		return cpns_err_set(err, -ENOMEM, "out of memory");

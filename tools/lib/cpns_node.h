@@ -187,9 +187,12 @@ struct cpns_procb;
 /*
  * Starts procedure B without waiting for anything: adds the local ID, sets
  * the uplink peer entry, reads the generations held for the pair, opens
- * the handshake socket and sends m1. Returns -EBUSY while two generations
- * are held for the pair (2.10: the initiator waits until the older one is
- * erased), another negative errno on failure (nothing to free), or 0 with
+ * the handshake socket and sends m1. *@pbp is NULL or the previous run of
+ * the pair on entry (the Ack repeats of one that installed): it is kept on
+ * -EBUSY, returned while two generations are held for the pair (2.10: the
+ * initiator waits until the older one is erased), and on a failure before
+ * that; past that point it is freed and *@pbp set to NULL. Returns another
+ * negative errno on failure (nothing new to free), or 0 with
  * *@pbp to be driven by cpns_procb_input() when cpns_procb_fd() is
  * readable and cpns_procb_timer() at cpns_procb_deadline(), until
  * cpns_procb_state() is DONE or FAILED; then cpns_procb_free().
