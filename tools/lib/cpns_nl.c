@@ -33,7 +33,13 @@ struct cpns_nl {
 	struct nl_sock *ev;		/* events, non-blocking; or NULL */
 	int family;
 	uint8_t *ev_buf;
+	/* cpns_nl_queue(): requests not sent yet, wiped once sent */
+	uint8_t *q_buf;
+	size_t q_len;
 };
+
+/* room for the requests of cpns_nl_queue() before cpns_nl_flush() */
+#define CPNS_NL_QUEUE_SIZE	8192
 
 /* State of one request while libnl runs our callbacks. */
 struct cpns_nl_req {
@@ -179,6 +185,9 @@ void cpns_nl_close(struct cpns_nl *nl)
 		nl_socket_free(nl->ev);
 	nl_socket_free(nl->sk);
 	free(nl->ev_buf);
+	if (nl->q_buf)
+		cpns_wipe(nl->q_buf, nl->q_len);
+	free(nl->q_buf);
 	free(nl);
 }
 
@@ -558,42 +567,85 @@ int cpns_nl_request(struct cpns_nl *nl, struct nl_msg *msg, cpns_nl_msg_cb cb,
 }
 
 /**
- * cpns_nl_send() - send a request that is answered only when it fails
+ * cpns_nl_queue() - queue a request that is answered only when it fails
  * @nl: the connection; one that cpns_nl_failures() reads after each
- *	batch of these, so that no other request meets their answers
+ *	cpns_nl_flush(), so that no other request meets their answers
  * @msg: the request; freed (its buffer wiped)
  * @seq: its sequence number
  * @err: error message, or NULL
  *
- * Without NLM_F_ACK. The kernel handles a generic netlink request before
- * the send returns, and answers a failure with an error message even when
- * no ack was asked for: once this returned, a failure's answer is on the
- * socket. A request and its ack were a send and a receive; this is a send.
+ * Without NLM_F_ACK. The request waits in @nl, with the others queued,
+ * until cpns_nl_flush() sends them in one datagram; the kernel handles
+ * each in turn and answers each failure with an error message even when
+ * no ack was asked for.
  *
- * Return: 0 or a negative errno of the transport.
+ * Return: 0, -ENOMEM, or -ENOSPC when the queue has no room for it (then
+ * nothing was queued).
  */
-int cpns_nl_send(struct cpns_nl *nl, struct nl_msg *msg, uint32_t *seq,
-		 struct cpns_err *err)
+int cpns_nl_queue(struct cpns_nl *nl, struct nl_msg *msg, uint32_t *seq,
+		  struct cpns_err *err)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	int ret;
+	size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
+	int ret = 0;
 
-	nl_socket_disable_auto_ack(nl->sk);
-	nlh->nlmsg_seq = NL_AUTO_SEQ;
-	nlh->nlmsg_pid = NL_AUTO_PORT;
-	nlh->nlmsg_flags &= ~NLM_F_ACK;
-	ret = nl_send_auto(nl->sk, msg);
+	if (!nl->q_buf) {
+		nl->q_buf = calloc(1, CPNS_NL_QUEUE_SIZE);
+		if (!nl->q_buf) {
+			ret = cpns_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (len > CPNS_NL_QUEUE_SIZE - nl->q_len) {
+		ret = cpns_err_set(err, -ENOSPC,
+				   "no room for the request among those queued");
+		goto out;
+	}
+	nlh->nlmsg_flags = (nlh->nlmsg_flags | NLM_F_REQUEST) & ~NLM_F_ACK;
+	nlh->nlmsg_seq = nl_socket_use_seq(nl->sk);
+	nlh->nlmsg_pid = nl_socket_get_local_port(nl->sk);
+	memcpy(nl->q_buf + nl->q_len, nlh, nlh->nlmsg_len);
+	memset(nl->q_buf + nl->q_len + nlh->nlmsg_len, 0,
+	       len - nlh->nlmsg_len);
+	nl->q_len += len;
 	*seq = nlh->nlmsg_seq;
+out:
 	cpns_nl_msg_free(msg);
-	if (ret < 0)
-		return cpns_err_set(err, cpns_nl_errno(ret),
-				    "sending the netlink request failed: %s",
-				    nl_geterror(ret));
-	return 0;
+	return ret;
 }
 
 /**
- * cpns_nl_failures() - the answers to failed requests of cpns_nl_send()
+ * cpns_nl_flush() - send the requests of cpns_nl_queue()
+ * @nl: the connection
+ *
+ * One datagram for all of them. The kernel has handled them when this
+ * returns: the answers to those that failed are on the socket, for
+ * cpns_nl_failures(). The queue is wiped and empty afterwards, sent or not.
+ *
+ * Return: 0 (nothing queued counts as sent) or a negative errno of the
+ * transport: then none of them reached the kernel.
+ */
+int cpns_nl_flush(struct cpns_nl *nl)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	ssize_t n;
+	int ret = 0;
+
+	if (!nl->q_len)
+		return 0;
+	do {
+		n = sendto(nl_socket_get_fd(nl->sk), nl->q_buf, nl->q_len, 0,
+			   (struct sockaddr *)&kernel, sizeof(kernel));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		ret = -errno;
+	cpns_wipe(nl->q_buf, nl->q_len);
+	nl->q_len = 0;
+	return ret;
+}
+
+/**
+ * cpns_nl_failures() - the answers to failed requests of cpns_nl_queue()
  * @nl: the connection
  * @cb: called with each failed request's sequence number, its negative
  *	errno and the kernel's text ("" if none)

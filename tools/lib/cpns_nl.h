@@ -37,8 +37,9 @@ int cpns_nl_put_addr(struct nl_msg *msg, const struct sockaddr *sa);
 
 int cpns_nl_request(struct cpns_nl *nl, struct nl_msg *msg, cpns_nl_msg_cb cb,
 		    void *arg, struct cpns_err *err);
-int cpns_nl_send(struct cpns_nl *nl, struct nl_msg *msg, uint32_t *seq,
-		 struct cpns_err *err);
+int cpns_nl_queue(struct cpns_nl *nl, struct nl_msg *msg, uint32_t *seq,
+		  struct cpns_err *err);
+int cpns_nl_flush(struct cpns_nl *nl);
 int cpns_nl_failures(struct cpns_nl *nl,
 		     void (*cb)(void *arg, uint32_t seq, int error,
 				const char *msg),

@@ -316,18 +316,18 @@ int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
 	return cpns_nl_request(nl, msg, NULL, NULL, err);
 }
 
-int cpns_node_install_send(struct cpns_nl *nl,
-			   const struct cpns_hs_install *in,
-			   const struct sockaddr *addr, uint32_t *seq,
-			   struct cpns_err *err)
+int cpns_node_install_queue(struct cpns_nl *nl,
+			    const struct cpns_hs_install *in,
+			    const struct sockaddr *addr, uint32_t *seq,
+			    struct cpns_err *err)
 {
 	struct nl_msg *msg;
 	int ret = cpns_node_install_msg(nl, in, addr, &msg, err);
 
 	if (ret)
 		return ret;
-	/* cpns_nl_send() wipes the message buffer before freeing it */
-	return cpns_nl_send(nl, msg, seq, err);
+	/* cpns_nl_queue() wipes the message buffer before freeing it */
+	return cpns_nl_queue(nl, msg, seq, err);
 }
 
 int cpns_node_uninstall(struct cpns_nl *nl, const struct cpns_hs_install *in,

@@ -105,13 +105,14 @@ int cpns_node_set_port(struct cpns_nl *nl, uint16_t port,
 int cpns_node_install(struct cpns_nl *nl, const struct cpns_hs_install *in,
 		      const struct sockaddr *addr, struct cpns_err *err);
 /*
- * The same request with cpns_nl_send(): answered only if it fails, which
- * cpns_nl_failures() on @nl reads, by @seq.
+ * The same request queued with cpns_nl_queue(): sent by cpns_nl_flush(),
+ * answered only if it fails, which cpns_nl_failures() on @nl reads, by
+ * @seq.
  */
-int cpns_node_install_send(struct cpns_nl *nl,
-			   const struct cpns_hs_install *in,
-			   const struct sockaddr *addr, uint32_t *seq,
-			   struct cpns_err *err);
+int cpns_node_install_queue(struct cpns_nl *nl,
+			    const struct cpns_hs_install *in,
+			    const struct sockaddr *addr, uint32_t *seq,
+			    struct cpns_err *err);
 /* SESSION_DEL of the generation cpns_node_install() installed from @in. */
 int cpns_node_uninstall(struct cpns_nl *nl, const struct cpns_hs_install *in,
 			struct cpns_err *err);

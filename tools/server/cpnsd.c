@@ -18,8 +18,9 @@
  * are handled in one pass: the keys of the exchanges it installed are
  * checked again, and its audit rows written, in one transaction at its
  * end, and only then do those exchanges' m4 leave (cpnsd_settle()). Its
- * installs go on a netlink socket of their own, unacknowledged: the
- * kernel answers only those that fail, read at the end of the pass.
+ * installs wait on a netlink socket of their own and go to the kernel
+ * together at the end of the pass, unacknowledged: the kernel answers only
+ * those that fail.
  *
  * The administration commands ("cpnsd user ...", "cpnsd entity ...",
  * "cpnsd audit") work on the same registry; passwords come from a file,
@@ -180,7 +181,9 @@ struct cpnsd {
 	struct cpnsd_opts o;
 	struct cpns_reg *reg;
 	struct cpns_nl *nl;
-	/* procedure B's SESSION_NEW, answered only on failure (cpns_nl_send()) */
+	/* procedure B's SESSION_NEW, queued for the pass and answered only on
+	 * failure (cpns_nl_queue())
+	 */
 	struct cpns_nl *inst;
 	struct cpns_hsock sock;
 	int sfd;
@@ -212,6 +215,21 @@ struct cpnsd {
 static uint64_t cpnsd_unix_now(void)
 {
 	return (uint64_t)time(NULL);
+}
+
+/*
+ * The clock of the exchanges' deadlines and of the rate limits, read for
+ * every datagram: the coarse monotonic clock, a tick's resolution (1 to
+ * 10 ms) against deadlines and windows of 100 ms and more. It is read
+ * without a system call where the precise one may need one (the HPET
+ * clock source has no vDSO).
+ */
+static uint64_t cpnsd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void cpnsd_addr_str(const struct sockaddr_storage *ss, socklen_t len,
@@ -658,7 +676,9 @@ static bool cpnsd_done_find(const struct cpnsd *d, const uint8_t *peer)
 	return false;
 }
 
-/* Keeps installed exchange @act, whose secrets it wipes, for cpnsd_settle(). */
+/* Keeps exchange @act, whose install is queued and whose secrets it wipes,
+ * for cpnsd_settle().
+ */
 static void cpnsd_defer(struct cpnsd *d, const uint8_t *peer, int verdict,
 			uint32_t seq, struct cpns_hs_actions *act)
 {
@@ -711,9 +731,11 @@ static void cpnsd_install_failed(void *arg, uint32_t seq, int error,
  * gone is removed again, and the GW gets no m4. The others get theirs once
  * their audit rows are committed. Without a batch (the registry is busy),
  * each is checked on its own and the rows written as before. The installs
- * were sent unacknowledged: the kernel's answers to those that failed are
- * on the socket already, and read first; if some were lost, every install
- * of the pass counts as failed and is removed.
+ * were queued: they go to the kernel first, in one datagram and
+ * unacknowledged, and the kernel's answers to those that failed are then
+ * on the socket, read next; if the datagram could not be sent, none is
+ * installed, and if answers were lost, every install of the pass counts as
+ * failed and is removed.
  */
 static void cpnsd_settle(struct cpnsd *d)
 {
@@ -729,7 +751,15 @@ static void cpnsd_settle(struct cpnsd *d)
 		cpnsd_audit_flush(d);
 		return;
 	}
-	lost = cpns_nl_failures(d->inst, cpnsd_install_failed, d);
+	r = cpns_nl_flush(d->inst);
+	for (i = 0; r < 0 && i < d->n_done; i++) {
+		e = &d->done[i];
+		e->install_err = r;
+		snprintf(e->why, sizeof(e->why),
+			 "the installs of this pass could not be sent (%s)",
+			 strerror(-r));
+	}
+	lost = r < 0 ? 0 : cpns_nl_failures(d->inst, cpnsd_install_failed, d);
 	batch = !cpns_reg_batch_begin(d->reg);
 	for (i = 0; i < d->n_done; i++) {
 		e = &d->done[i];
@@ -836,8 +866,8 @@ static void cpnsd_hs_input(struct cpnsd *d, const struct cpns_hsock_rx *rx,
 
 		if (d->n_done == CPNSD_DONE)
 			cpnsd_settle(d);
-		r = cpns_node_install_send(d->inst, &act.install, from, &seq,
-					   &err);
+		r = cpns_node_install_queue(d->inst, &act.install, from, &seq,
+					    &err);
 		if (!r) {
 			cpnsd_defer(d, rx->src, v, seq, &act);
 			return;
@@ -889,7 +919,7 @@ static void cpnsd_handle(struct cpnsd *d)
 		if (n < CPNS_MSG_MIN_LEN || buf[1] || buf[2] != 1 || buf[3] ||
 		    buf[4] != CPNS_XID_LEN)
 			continue;
-		d->now_ms = cpns_node_now_ms();
+		d->now_ms = cpnsd_now_ms();
 		d->cur_addr = (const struct sockaddr_storage *)&rx.info.endpoint;
 		d->cur_addr_len = rx.addr_len;
 		switch (buf[0]) {
@@ -1039,7 +1069,7 @@ static int cpnsd_run(struct cpnsd *d)
 			{ .fd = d->sock.fd, .events = POLLIN },
 			{ .fd = d->sfd, .events = POLLIN },
 		};
-		uint64_t now = cpns_node_now_ms(), dl, wait;
+		uint64_t now = cpnsd_now_ms(), dl, wait;
 
 		if (now >= next_tick) {
 			cpnsd_proca_tick(d);
