@@ -34,7 +34,7 @@
 #include "cpns_err.h"
 #include "cpns_proca.h"
 
-#define CPNS_REG_SCHEMA_VERSION		1
+#define CPNS_REG_SCHEMA_VERSION		2
 #define CPNS_REG_PENDING_TTL		60	/* s: pending EUKey (6.4) */
 #define CPNS_REG_LOCK_FAILURES		5	/* failures ... */
 #define CPNS_REG_LOCK_WINDOW		900	/* ... within 15 min */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * CPNS Server registry (tools/server/registry.c) on a temporary database:
- * migrations, reopen, every API, wrong KEK, pending never active, audit,
+ * migrations (1 -> 2 from a registry of schema 1), reopen, every API, wrong KEK, pending never active, audit,
  * lockout, bad input, the key rows kept between lookups with a second
  * connection, a crash in the middle of an enrolment, and a full
  * procedure A S-side run of procedure_a.json through the registry.
@@ -595,6 +595,88 @@ out:
 	snprintf(db, sizeof(db), "%s/registry.db", dir);
 }
 
+struct audit_ids {
+	unsigned int n;
+	int64_t id[8];
+	uint64_t time[8];
+};
+
+static int audit_ids(void *ctx, const struct cpns_reg_audit_entry *e)
+{
+	struct audit_ids *a = ctx;
+
+	if (a->n < 8) {
+		a->id[a->n] = e->id;
+		a->time[a->n] = e->time;
+	}
+	a->n++;
+	return 0;
+}
+
+/*
+ * Schema 1 -> 2: a registry of schema 1 (its audit table made again as
+ * schema 1 had it, AUTOINCREMENT, with rows 1, 2 and 7) opens at schema 2
+ * with the same rows and ids, an audit table without AUTOINCREMENT, and a
+ * new row after the newest.
+ */
+static void test_migrate(void)
+{
+	struct audit_ids a = { 0 };
+	struct cpns_reg *reg;
+	struct cpns_err err = { 0 };
+	sqlite3_stmt *st = NULL;
+	sqlite3 *x = NULL;
+	int r, v = -1, autoinc = -1;
+
+	snprintf(db, sizeof(db), "%s/v1.db", dir);
+	reg = open_reg(NOW, kek, &r);
+	cpns_reg_close(reg);
+	if (r || sqlite3_open(db, &x) != SQLITE_OK ||
+	    sqlite3_exec(x,
+			 "BEGIN;"
+			 "DROP TABLE audit;"
+			 "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+			 " time INTEGER NOT NULL, event TEXT NOT NULL, user_id BLOB,"
+			 " entity_id BLOB, source TEXT, detail TEXT);"
+			 "INSERT INTO audit (id, time, event, detail) VALUES"
+			 " (1, 1700000001, 'auth', 'one'), (2, 1700000002, 'auth', 'two'),"
+			 " (7, 1700000007, 'auth-failure', 'seven');"
+			 "UPDATE schema_version SET version = 1;"
+			 "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+		tap_ok(0, "migration 1 -> 2: a registry of schema 1");
+		goto out;
+	}
+	sqlite3_close(x);
+	x = NULL;
+
+	reg = open_reg(NOW, kek, &r);
+	if (reg) {
+		v = cpns_reg_schema_version(reg);
+		cpns_reg_audit_list(reg, NULL, audit_ids, &a, &err);
+	}
+	tap_ok(!r && v == 2 && a.n == 3 && a.id[0] == 1 && a.id[1] == 2 &&
+		       a.id[2] == 7 && a.time[2] == 1700000007,
+	       "migration 1 -> 2: schema %d, the audit rows and their ids kept",
+	       v);
+	r = reg ? cpns_reg_audit(reg, NOW, "auth", NULL, 0, gw1, "new") : -1;
+	memset(&a, 0, sizeof(a));
+	if (reg)
+		cpns_reg_audit_list(reg, NULL, audit_ids, &a, &err);
+	cpns_reg_close(reg);
+	if (sqlite3_open(db, &x) == SQLITE_OK &&
+	    sqlite3_prepare_v2(x, "SELECT instr(upper(sql), 'AUTOINCREMENT')"
+				  " FROM sqlite_master WHERE name = 'audit'",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		autoinc = sqlite3_column_int(st, 0);
+	tap_ok(!r && a.n == 4 && a.id[3] == 8 && autoinc == 0,
+	       "migration 1 -> 2: no AUTOINCREMENT; a new row takes the id after the newest");
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(x);
+	snprintf(db, sizeof(db), "%s/registry.db", dir);
+}
+
 static void test_crash(void)
 {
 	uint8_t k[32], got[32];
@@ -732,6 +814,7 @@ int main(void)
 	test_basic();
 	test_key_rows();
 	test_batch();
+	test_migrate();
 	test_crash();
 	test_engine();
 
