@@ -178,18 +178,22 @@ struct crypto_aead *cpns_aead_get(void)
 void cpns_aead_put(struct crypto_aead *tfm)
 {
 	struct cpns_aead_pool *p = &cpns_aead_pool;
+	bool queued = false, first = false;
 	unsigned long flags;
-	bool queued = false;
 
 	spin_lock_irqsave(&p->lock, flags);
 	if (!p->closed && p->n_clean + p->n_dirty < CPNS_AEAD_POOL_MAX) {
+		/* the worker pops until @dirty is empty: only the first
+		 * transform since then needs it scheduled
+		 */
+		first = !p->n_dirty;
 		p->dirty[p->n_dirty++] = tfm;
 		queued = true;
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
-	if (queued)
+	if (first)
 		schedule_work(&p->wipe);
-	else
+	else if (!queued)
 		crypto_free_aead(tfm);
 }
 

@@ -82,9 +82,8 @@ int cpns_hkdf_expand_label(const u8 *secret, size_t secret_len,
 			   u8 *out, size_t out_len);
 int cpns_expand_label(const u8 *secret, size_t secret_len, const char *label,
 		      const u8 *ctx, size_t ctx_len, u8 *out, size_t out_len);
-void cpns_traffic_next(u8 ts[CPNS_SECRET_LEN]);
-void cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
-		       u8 iv[CPNS_NONCE_LEN]);
+void cpns_traffic_keys(const u8 *ts, u8 key[CPNS_KEY_LEN],
+		       u8 iv[CPNS_NONCE_LEN], u8 *next);
 
 /**
  * struct cpns_epoch_keys - the AEAD state of one epoch of one direction
@@ -115,7 +114,7 @@ struct cpns_epoch_keys {
 
 struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 					    const u8 ts[CPNS_SECRET_LEN],
-					    u8 epoch);
+					    u8 epoch, u8 *next);
 void cpns_epoch_keys_free(struct cpns_epoch_keys *keys);
 void cpns_epoch_keys_put(struct cpns_epoch_keys *keys);
 

@@ -77,19 +77,23 @@ static struct cpns_epoch_keys *cpns_chain_next(u8 suite,
 					       struct cpns_chain **chainp)
 {
 	struct cpns_chain *chain = *chainp;
+	bool last = chain->epoch == CPNS_EPOCH_MAX;
 	struct cpns_epoch_keys *keys;
+	u8 next[CPNS_SECRET_LEN];
 
-	keys = cpns_epoch_keys_new(suite, chain->ts, chain->epoch);
+	keys = cpns_epoch_keys_new(suite, chain->ts, chain->epoch,
+				   last ? NULL : next);
 	if (IS_ERR(keys))
-		return keys;
-
-	if (chain->epoch == CPNS_EPOCH_MAX) {
+		goto out;
+	if (last) {
 		kfree_sensitive(chain);
 		*chainp = NULL;
-		return keys;
+		goto out;
 	}
-	cpns_traffic_next(chain->ts);
+	memcpy(chain->ts, next, sizeof(next));
 	chain->epoch++;
+out:
+	memzero_explicit(next, sizeof(next));
 	return keys;
 }
 

@@ -186,33 +186,16 @@ int cpns_expand_label(const u8 *secret, size_t secret_len, const char *label,
 }
 
 /**
- * cpns_traffic_next() - replace ts_n by ts_{n+1} in place
- * @ts: the traffic secret of epoch n; holds ts_{n+1} on return
- *
- * ts_{n+1} = Expand-Label(ts_n, "upd", "", 32). ts_n is not kept anywhere.
- * Any context.
- */
-void cpns_traffic_next(u8 ts[CPNS_SECRET_LEN])
-{
-	struct cpns_hmac prk;
-
-	cpns_hmac_setkey(&prk, ts, CPNS_SECRET_LEN);
-	/* ts is the key no more once prk holds it: expand over it */
-	cpns_hkdf_expand(&prk, CPNS_LABEL_PREFIX, "upd", NULL, 0, ts,
-			 CPNS_SECRET_LEN);
-	memzero_explicit(&prk, sizeof(prk));
-}
-
-/**
- * cpns_traffic_keys() - key_n and iv_n of an epoch
+ * cpns_traffic_keys() - key_n, iv_n and ts_{n+1} of an epoch
  * @ts: ts_n
  * @key: Expand-Label(ts_n, "key", "", 32)
  * @iv: Expand-Label(ts_n, "iv", "", 12)
+ * @next: ts_{n+1} = Expand-Label(ts_n, "upd", "", 32), or NULL; may be @ts
  *
- * Both from one keying of HMAC with ts_n. Any context.
+ * All three from one keying of HMAC with ts_n. Any context.
  */
-void cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
-		       u8 iv[CPNS_NONCE_LEN])
+void cpns_traffic_keys(const u8 *ts, u8 key[CPNS_KEY_LEN],
+		       u8 iv[CPNS_NONCE_LEN], u8 *next)
 {
 	struct cpns_hmac prk;
 
@@ -221,6 +204,10 @@ void cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
 			 CPNS_KEY_LEN);
 	cpns_hkdf_expand(&prk, CPNS_LABEL_PREFIX, "iv", NULL, 0, iv,
 			 CPNS_NONCE_LEN);
+	/* ts is the key no more once prk holds it: next may overwrite it */
+	if (next)
+		cpns_hkdf_expand(&prk, CPNS_LABEL_PREFIX, "upd", NULL, 0, next,
+				 CPNS_SECRET_LEN);
 	memzero_explicit(&prk, sizeof(prk));
 }
 
@@ -229,8 +216,10 @@ void cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
  * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
  * @ts: ts_n of the epoch
  * @epoch: n
+ * @next: ts_{n+1} on success, or NULL (not @ts: on failure it holds
+ *	secret bytes for the caller to wipe)
  *
- * Derives key_n and iv_n. For AES-256-GCM, takes a transform from
+ * Derives key_n and iv_n (and ts_{n+1}). For AES-256-GCM, takes a transform from
  * cpns_aead_get() and keys it with key_n and a 16-byte tag, and key_n is
  * wiped before returning; ChaCha20-Poly1305 keeps key_n in the result.
  * Process context only; may sleep.
@@ -240,7 +229,7 @@ void cpns_traffic_keys(const u8 ts[CPNS_SECRET_LEN], u8 key[CPNS_KEY_LEN],
  */
 struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 					    const u8 ts[CPNS_SECRET_LEN],
-					    u8 epoch)
+					    u8 epoch, u8 *next)
 {
 	struct cpns_epoch_keys *keys;
 	int err;
@@ -256,7 +245,7 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 	keys->suite = suite;
 	keys->epoch = epoch;
 
-	cpns_traffic_keys(ts, keys->key, keys->iv);
+	cpns_traffic_keys(ts, keys->key, keys->iv, next);
 	if (suite == CPNS_SUITE_CHACHA20POLY1305)
 		return keys;
 

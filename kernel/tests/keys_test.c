@@ -106,21 +106,22 @@ static void cpns_keys_traffic(struct kunit *test)
 		for (epoch = 0; epoch < CPNS_EPOCHS && n < v->n_epochs;
 		     epoch++) {
 			e = &v->epochs[n];
-			if (e->epoch == epoch) {
-				KUNIT_EXPECT_EQ_MSG(test, 0,
-						    memcmp(ts, e->ts, sizeof(ts)),
-						    "%s ts_%u", v->name, epoch);
-				cpns_traffic_keys(ts, key, iv);
-				KUNIT_EXPECT_EQ_MSG(test, 0,
-						    memcmp(key, e->key,
-							   sizeof(key)),
-						    "%s key_%u", v->name, epoch);
-				KUNIT_EXPECT_EQ_MSG(test, 0,
-						    memcmp(iv, e->iv, sizeof(iv)),
-						    "%s iv_%u", v->name, epoch);
-				n++;
+			if (e->epoch != epoch) {
+				/* on to ts_{n+1} in place */
+				cpns_traffic_keys(ts, key, iv, ts);
+				continue;
 			}
-			cpns_traffic_next(ts);
+			KUNIT_EXPECT_EQ_MSG(test, 0,
+					    memcmp(ts, e->ts, sizeof(ts)),
+					    "%s ts_%u", v->name, epoch);
+			cpns_traffic_keys(ts, key, iv, ts);
+			KUNIT_EXPECT_EQ_MSG(test, 0,
+					    memcmp(key, e->key, sizeof(key)),
+					    "%s key_%u", v->name, epoch);
+			KUNIT_EXPECT_EQ_MSG(test, 0,
+					    memcmp(iv, e->iv, sizeof(iv)),
+					    "%s iv_%u", v->name, epoch);
+			n++;
 		}
 		KUNIT_EXPECT_EQ_MSG(test, n, v->n_epochs, "%s", v->name);
 	}
@@ -130,13 +131,19 @@ static void cpns_keys_epoch_keys(struct kunit *test)
 {
 	const struct cpns_vec_traffic *v = &cpns_vec_traffic[0];
 	struct cpns_epoch_keys *keys;
+	u8 next[CPNS_SECRET_LEN];
 	u8 suite;
 
 	for (suite = CPNS_SUITE_AES256GCM;
 	     suite <= CPNS_SUITE_CHACHA20POLY1305; suite++) {
-		keys = cpns_epoch_keys_new(suite, v->epochs[1].ts, 1);
+		memset(next, 0, sizeof(next));
+		keys = cpns_epoch_keys_new(suite, v->epochs[1].ts, 1, next);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, keys);
 		KUNIT_EXPECT_EQ(test, keys->epoch, 1);
+		/* ts_2, from the same keying of HMAC */
+		KUNIT_EXPECT_EQ(test, v->epochs[2].epoch, 2);
+		KUNIT_EXPECT_EQ(test, 0, memcmp(next, v->epochs[2].ts,
+						sizeof(next)));
 		KUNIT_EXPECT_EQ(test, 0, memcmp(keys->iv, v->epochs[1].iv,
 						CPNS_NONCE_LEN));
 		KUNIT_EXPECT_EQ(test, keys->suite, suite);
@@ -161,9 +168,9 @@ static void cpns_keys_epoch_keys(struct kunit *test)
 		cpns_epoch_keys_free(keys);
 	}
 
-	keys = cpns_epoch_keys_new(CPNS_SUITE_NONE, v->ts0, 0);
+	keys = cpns_epoch_keys_new(CPNS_SUITE_NONE, v->ts0, 0, NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(keys), -EINVAL);
-	keys = cpns_epoch_keys_new(3, v->ts0, 0);
+	keys = cpns_epoch_keys_new(3, v->ts0, 0, NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(keys), -EINVAL);
 }
 

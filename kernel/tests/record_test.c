@@ -19,15 +19,16 @@
 static struct cpns_epoch_keys *vec_keys(struct kunit *test, u8 suite,
 					const u8 *ts0, u8 epoch)
 {
+	u8 ts[CPNS_SECRET_LEN], key[CPNS_KEY_LEN], iv[CPNS_NONCE_LEN];
 	struct cpns_epoch_keys *keys;
-	u8 ts[CPNS_SECRET_LEN];
 	unsigned int i;
 
 	memcpy(ts, ts0, sizeof(ts));
 	for (i = 0; i < epoch; i++)
-		cpns_traffic_next(ts);
-	keys = cpns_epoch_keys_new(suite, ts, epoch);
+		cpns_traffic_keys(ts, key, iv, ts);
+	keys = cpns_epoch_keys_new(suite, ts, epoch, NULL);
 	memzero_explicit(ts, sizeof(ts));
+	memzero_explicit(key, sizeof(key));
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, keys);
 	return keys;
 }
