@@ -219,9 +219,10 @@ void cpns_traffic_keys(const u8 *ts, u8 key[CPNS_KEY_LEN],
  * @next: ts_{n+1} on success, or NULL (not @ts: on failure it holds
  *	secret bytes for the caller to wipe)
  *
- * Derives key_n and iv_n (and ts_{n+1}). For AES-256-GCM, takes a transform from
- * cpns_aead_get() and keys it with key_n and a 16-byte tag, and key_n is
- * wiped before returning; ChaCha20-Poly1305 keeps key_n in the result.
+ * Derives key_n and iv_n (and ts_{n+1}). For AES-256-GCM, takes a
+ * transform from cpns_aead_get() and keys it with key_n and a 16-byte tag,
+ * and key_n is wiped before returning; ChaCha20-Poly1305 keeps key_n in
+ * the result.
  * Process context only; may sleep.
  *
  * Return: the new keys, or an ERR_PTR() (-EINVAL for a bad suite, -ENOMEM,
