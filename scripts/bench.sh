@@ -11,7 +11,7 @@
 # (rounds of the throughput cases, default 4), BENCH_SESSIONS (idle
 # sessions for the memory figure, default 100000), BENCH_AUTH_SECONDS
 # (each auth case, default 10), BENCH_AUTH_GATEWAYS (default 16),
-# BENCH_AUTH_ROUNDS (rounds of the server and crypto-only runs, default 3),
+# BENCH_AUTH_ROUNDS (rounds of the server and crypto-only runs, default 5),
 # BENCH_ONLY=throughput|auth (one of the two VM runs; the other's rows
 # already in build/bench/bench.jsonl are kept).
 set -euo pipefail
@@ -51,7 +51,7 @@ if [ "$only" != throughput ]; then
 		--name bench-auth --out "$b/bench-auth" --timeout 1800 --mem 2048 --share "$top" \
 		--env "BENCH_AUTH_SECONDS=${BENCH_AUTH_SECONDS:-10}" \
 		--env "BENCH_AUTH_GATEWAYS=${BENCH_AUTH_GATEWAYS:-16}" \
-		--env "BENCH_AUTH_ROUNDS=${BENCH_AUTH_ROUNDS:-3}" \
+		--env "BENCH_AUTH_ROUNDS=${BENCH_AUTH_ROUNDS:-5}" \
 		--plan tools/testing/vm/bench-auth-plan.sh -- \
 		"$b/stock/mod/kernel/cpns.ko" "$b/tools/cpnsctl" "$b/tools/cpnsd" \
 		"$b/bench/auth_bench"

@@ -21,8 +21,8 @@
 #    server run keeps both vCPUs busy (cpnsd and the gateways), which under
 #    TCG slows each of them down, so the CPU cost of cpnsd per
 #    authentication is compared with this figure;
-#  the last two in BENCH_AUTH_ROUNDS (default 3) rounds, each round's two
-#  runs back to back.
+#  BENCH_AUTH_ROUNDS (default 5) server runs, each between two of the
+#  auth-crypto-2 runs (round 0 is the first of these), back to back.
 # All gateways share one source address, which section 11 limits to 20
 # ConnectRequests per second: cpnsd runs with --m1-rate (BENCH_AUTH_M1_RATE,
 # default 100000) and the result says so. The other limits stay at their
@@ -31,7 +31,7 @@
 set -u
 ko=$1 ctl=$2 cpnsd=$3 ab=$4
 secs=${BENCH_AUTH_SECONDS:-10}
-rounds=${BENCH_AUTH_ROUNDS:-3}
+rounds=${BENCH_AUTH_ROUNDS:-5}
 ngw=${BENCH_AUTH_GATEWAYS:-16}
 m1_rate=${BENCH_AUTH_M1_RATE:-100000}
 out=$(pwd)
@@ -98,10 +98,11 @@ echo "bench-auth: $(echo $dirs | wc -w) gateways enrolled in $(($(date +%s) - t0
 
 "$ab" crypto "$secs" "$ngw" | tee -a "$res"
 
-# Rounds (BENCH_AUTH_ROUNDS, default 3) of the server run and the
-# two-process crypto run back to back, in alternating order: the guest's
-# speed follows the host's load, and report.py compares the two runs of
-# each round, not of the whole benchmark.
+# The server runs (BENCH_AUTH_ROUNDS, default 5) and the two-process
+# crypto runs in turns, beginning and ending with a crypto run: the guest's
+# speed follows the host's load, and report.py compares each server run
+# with the mean of the crypto runs just before and just after it, not with
+# the whole benchmark.
 server_run() { # ROUND
 	l0=$(grep -c "procedure B.*installed" /tmp/messages)
 	# shellcheck disable=SC2086
@@ -141,15 +142,11 @@ print(json.dumps(a))
 PY
 }
 
+crypto2_run 0
 round=1
 while [ "$round" -le "$rounds" ]; do
-	if [ $((round % 2)) = 1 ]; then
-		server_run $round
-		crypto2_run $round
-	else
-		crypto2_run $round
-		server_run $round
-	fi
+	server_run $round
+	crypto2_run $round
 	round=$((round + 1))
 done
 
