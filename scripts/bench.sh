@@ -11,7 +11,7 @@
 # (rounds of the throughput cases, default 4), BENCH_SESSIONS (idle
 # sessions for the memory figure, default 100000), BENCH_AUTH_SECONDS
 # (each auth case, default 10), BENCH_AUTH_GATEWAYS (default 16),
-# BENCH_AUTH_ROUNDS (rounds of the server and crypto-only runs, default 5),
+# BENCH_AUTH_ROUNDS (server runs, each between two crypto-only runs, default 5),
 # BENCH_ONLY=throughput|auth (one of the two VM runs; the other's rows
 # already in build/bench/bench.jsonl are kept).
 set -euo pipefail

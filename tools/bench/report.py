@@ -197,7 +197,7 @@ def auth_report(a):
     if ratios:
         m = statistics.median(ratios)
         print('\n- cpnsd CPU per authentication / responder crypto of the two-process '
-              'runs before and after it: %.2f x: the server adds %.0f %% to its crypto '
+              'runs before and after it: %.3f x: the server adds %.1f %% to its crypto '
               '(target <= 50 %%): %s (rounds: %s)'
               % (m, 100 * (m - 1), 'met' if m <= 1.5 else 'NOT met',
                  ', '.join('%.2f' % r for r in ratios)))
