@@ -7,12 +7,13 @@
  * IDENT[PID]: message", local time), with the same options (LOG_PID,
  * LOG_PERROR). Between cpnsd_log_hold() and cpnsd_log_flush() the lines
  * wait, up to CPNSD_LOG_HELD of them, and then go in one sendmmsg(2): one
- * system call for them. (A logger that shares the vCPU still takes them one
- * at a time: each datagram wakes it, and the kernel lets it run between
- * them.) Their time stamps are those of the calls, and their order is kept. A warning or worse does not
- * wait: it leaves at once, with the lines held before it. Outside a hold,
- * every line leaves at once. As syslog(3), a line the logger cannot take is dropped;
- * the connection is made again once when the logger went away.
+ * system call for them. (A logger on the same CPU still takes them one at a
+ * time: each datagram wakes it, and the kernel lets it run between them.)
+ * Their time stamps are those of the calls, and their order is kept. A
+ * warning or worse does not wait: it leaves at once, with the lines held
+ * before it. Outside a hold, every line leaves at once. As syslog(3), a line
+ * the logger cannot take is dropped; the connection is made again once when
+ * the logger went away.
  */
 #ifndef CPNSD_LOG_H
 #define CPNSD_LOG_H
