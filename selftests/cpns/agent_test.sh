@@ -73,7 +73,7 @@ wait_for() {
 }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 
 if [ ! -d /sys/module/cpns ]; then
 	insmod "${CPNS_KO:?}" || { echo "Bail out! insmod failed"; exit 1; }
@@ -391,6 +391,16 @@ else
 	kill -9 "$agent_pid" 2>/dev/null
 fi
 agent_pid=''
+
+# 11: cpnsd without --log-auth: every authentication above audited, none
+# in its log (failures and procedure A are)
+auths=$(sd audit auth 2>/dev/null)
+if [ "${auths:-0}" -ge 3 ] && grep -q "procedure A: gw $GW .*assigned" "$tmp/cpnsd.log" &&
+	! grep -q "procedure B: gw .* installed" "$tmp/cpnsd.log"; then
+	ok "cpnsd without --log-auth: $auths authentications audited, none logged"
+else
+	nok "cpnsd without --log-auth: authentications audited, none logged (audit auth: ${auths:-?})"
+fi
 
 echo "# agent log:"
 diag "$tmp/agent.log"

@@ -43,7 +43,7 @@ check() { # DESCRIPTION COMMAND...
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..23"
+echo "1..24"
 
 if [ ! -d /sys/module/cpns ]; then
 	insmod "${CPNS_KO:?}" || { echo "Bail out! insmod failed"; exit 1; }
@@ -68,7 +68,7 @@ audited() { # EVENT MIN
 gw() { "$T/cpnsctl" -n "$GNS" "$@"; }
 start_srv() {
 	# the binary itself, so that $! is cpnsd (kill -9 below)
-	"$T/cpnsd" -n "$SNS" -s "$tmp/srv" -i "$S" -e >>"$tmp/cpnsd.log" 2>&1 &
+	"$T/cpnsd" -n "$SNS" -s "$tmp/srv" -i "$S" -e --log-auth >>"$tmp/cpnsd.log" 2>&1 &
 	srv_pid=$!
 	# serving once port 1 is bound: the log line says so
 	for _ in $(seq 100); do
@@ -142,6 +142,21 @@ fi
 gw connect server "$S" state-dir "$tmp/gw" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "connect: exit 0" [ $rc = 0 ] || { diag "$tmp/err"; diag "$tmp/cpnsd.log"; }
+
+# 5b: with --log-auth, the success has its log line (as its audit row)
+logged_auth() {
+	for _ in $(seq 50); do
+		grep -q "procedure B: gw $GW from .*: generation [0-9]* suite [12] kid [0-9]* installed" \
+			"$tmp/cpnsd.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+if logged_auth; then
+	ok "cpnsd --log-auth: the authentication logged"
+else
+	nok "cpnsd --log-auth: the authentication logged"; diag "$tmp/cpnsd.log"
+fi
 
 # 6: sessions on both sides
 gs=$(gw session show local "$GW" peer "$S")

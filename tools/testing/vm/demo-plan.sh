@@ -40,8 +40,8 @@ printf 'correct horse battery\n' >"$work/pw"; chmod 600 "$work/pw"
 run "$t/cpnsd" -n server -s "$work/srv" user add alice password-file - <"$work/pw"
 run "$t/cpnsd" -n server -s "$work/srv" user list
 
-step "server: cpnsd -i $S (procedures A and B on port 1)"
-"$t/cpnsd" -n server -s "$work/srv" -i "$S" -e 2>"$work/cpnsd.log" &
+step "server: cpnsd -i $S --log-auth (procedures A and B on port 1, every outcome logged)"
+"$t/cpnsd" -n server -s "$work/srv" -i "$S" -e --log-auth 2>"$work/cpnsd.log" &
 srv=$!
 for _ in $(seq 100); do grep -q serving "$work/cpnsd.log" && break; sleep 0.1; done
 cat "$work/cpnsd.log"
@@ -70,7 +70,7 @@ run "$t/cpnsctl" -n gw -d session show
 run "$t/cpnsctl" -n server -d session show
 run "$t/cpnsctl" -n server peer show
 
-step "server log (one line per handshake) and the registry's audit log"
+step "server log (one line per handshake with --log-auth) and the registry's audit log"
 kill $srv; wait $srv
 cat "$work/cpnsd.log"
 run "$t/cpnsd" -n server -s "$work/srv" audit list
