@@ -648,13 +648,14 @@ static void cpnsd_hs_log(struct cpnsd *d, int verdict,
 			cpnsd_log(LOG_INFO,
 				  "procedure B: gw %s from %s: %s installed",
 				  id, row->source, row->detail);
-	} else
+	} else {
 		cpnsd_log(LOG_NOTICE,
 			  "procedure B: gw %s from %s: failed (%s)%s", id,
 			  row->source, row->detail,
 			  row == &unaudited ?
 			  " (not audited: too many failures)" :
 			  "");
+	}
 }
 
 /*
