@@ -95,12 +95,14 @@ void cpns_traffic_keys(const u8 *ts, u8 key[CPNS_KEY_LEN],
  * @suite: CPNS_SUITE_AES256GCM or CPNS_SUITE_CHACHA20POLY1305
  * @epoch: the epoch these keys belong to
  * @ref: one reference for the state that published the keys, dropped a
- *	grace period after cpns_epoch_keys_free(), and one per
- *	&struct cpns_crypt using them
+ *	grace period after cpns_epoch_keys_free() (or at once by
+ *	cpns_epoch_keys_release() when that state went a grace period ago),
+ *	and one per &struct cpns_crypt using them
  * @rcu: deferred free; packet-path readers hold rcu_read_lock()
  *
  * Immutable once published; freed (and wiped) only through
- * cpns_epoch_keys_free(), once the last &struct cpns_crypt is done.
+ * cpns_epoch_keys_free() or cpns_epoch_keys_release(), once the last
+ * &struct cpns_crypt is done.
  */
 struct cpns_epoch_keys {
 	struct crypto_aead	*aead;
@@ -116,6 +118,7 @@ struct cpns_epoch_keys *cpns_epoch_keys_new(u8 suite,
 					    const u8 ts[CPNS_SECRET_LEN],
 					    u8 epoch, u8 *next);
 void cpns_epoch_keys_free(struct cpns_epoch_keys *keys);
+void cpns_epoch_keys_release(struct cpns_epoch_keys *keys);
 void cpns_epoch_keys_put(struct cpns_epoch_keys *keys);
 
 /* ---- AES-256-GCM transforms: implementation and pool (aead.c) ---------- */
@@ -309,7 +312,6 @@ static_assert(CPNS_RX_KEY_SLOTS > 2 * CPNS_EPOCH_AHEAD);
  * @keys: keys of epochs from CPNS_RX_FIRST_EPOCHS on, slot epoch %
  *	CPNS_RX_KEY_SLOTS. Published and removed under cpns_rx_dir.lock,
  *	read under RCU.
- * @rcu: deferred free
  *
  * Allocated with the first record that passes cpns_rx_check() (or by
  * cpns_rx_derive_ahead()), so that an idle generation does without it;
@@ -318,7 +320,6 @@ static_assert(CPNS_RX_KEY_SLOTS > 2 * CPNS_EPOCH_AHEAD);
 struct cpns_rx_ext {
 	struct cpns_replay		win[2];
 	struct cpns_epoch_keys __rcu	*keys[CPNS_RX_KEY_SLOTS];
-	struct rcu_head			rcu;
 };
 
 /**

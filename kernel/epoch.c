@@ -287,15 +287,16 @@ int cpns_tx_next(struct cpns_tx_dir *tx, u64 now, struct cpns_tx_slot *slot)
 
 /**
  * cpns_tx_destroy() - free the transmit direction
- * @tx: the direction; no new packet-path user can reach it any more
+ * @tx: the direction; unreachable for the packet path: never published,
+ *	or its generation's RCU grace period has passed
  *
- * Keys are freed after an RCU grace period, the chain secret at once.
- * Process context.
+ * Frees the keys (cpns_epoch_keys_release(): a seal still running keeps
+ * its own) and the chain secret at once. Process context.
  */
 void cpns_tx_destroy(struct cpns_tx_dir *tx)
 {
-	cpns_epoch_keys_free(rcu_replace_pointer(tx->cur, NULL, true));
-	cpns_epoch_keys_free(rcu_replace_pointer(tx->next, NULL, true));
+	cpns_epoch_keys_release(rcu_replace_pointer(tx->cur, NULL, true));
+	cpns_epoch_keys_release(rcu_replace_pointer(tx->next, NULL, true));
 	kfree_sensitive(tx->chain);
 	tx->chain = NULL;
 }
@@ -462,8 +463,8 @@ int cpns_rx_init(struct cpns_rx_dir *rx, u8 suite,
 
 err_free_keys:
 	for (i = 0; i < CPNS_RX_FIRST_EPOCHS; i++)
-		cpns_epoch_keys_free(rcu_replace_pointer(rx->first[i], NULL,
-							 true));
+		cpns_epoch_keys_release(rcu_replace_pointer(rx->first[i], NULL,
+							    true));
 	kfree_sensitive(rx->chain);
 	rx->chain = NULL;
 	return err;
@@ -714,10 +715,11 @@ void cpns_rx_expire(struct cpns_rx_dir *rx, u64 now)
 
 /**
  * cpns_rx_destroy() - free the receive direction
- * @rx: the direction; no new packet-path user can reach it any more
+ * @rx: the direction; unreachable for the packet path: never published,
+ *	or its generation's RCU grace period has passed
  *
- * Keys and windows are freed after an RCU grace period, the chain secret
- * at once. Process context.
+ * Frees the keys (cpns_epoch_keys_release(): an open still running keeps
+ * its own), the windows and the chain secret at once. Process context.
  */
 void cpns_rx_destroy(struct cpns_rx_dir *rx)
 {
@@ -725,14 +727,14 @@ void cpns_rx_destroy(struct cpns_rx_dir *rx)
 	unsigned int i;
 
 	for (i = 0; i < CPNS_RX_FIRST_EPOCHS; i++)
-		cpns_epoch_keys_free(rcu_replace_pointer(rx->first[i], NULL,
-							 true));
+		cpns_epoch_keys_release(rcu_replace_pointer(rx->first[i], NULL,
+							    true));
 	if (ext) {
 		for (i = 0; i < CPNS_RX_KEY_SLOTS; i++)
-			cpns_epoch_keys_free(rcu_replace_pointer(ext->keys[i],
-								 NULL, true));
+			cpns_epoch_keys_release(rcu_replace_pointer(ext->keys[i],
+								    NULL, true));
 		rx->ext = NULL;
-		kfree_rcu(ext, rcu);
+		kfree(ext);
 	}
 	kfree_sensitive(rx->chain);
 	rx->chain = NULL;

@@ -307,3 +307,20 @@ void cpns_epoch_keys_free(struct cpns_epoch_keys *keys)
 	if (keys)
 		call_rcu(&keys->rcu, cpns_epoch_keys_free_rcu);
 }
+
+/**
+ * cpns_epoch_keys_release() - free epoch keys no RCU reader can reach
+ * @keys: keys whose publishing state is unreachable for the packet path
+ *	since a grace period (a generation being destroyed) or never was
+ *	published, or NULL
+ *
+ * Drops the publisher's reference at once: a second grace period would
+ * protect no reader, and cost a callback per key set (a server frees a
+ * generation's three at every authentication). A seal or open still
+ * running holds another reference, and the keys go with it. Any context.
+ */
+void cpns_epoch_keys_release(struct cpns_epoch_keys *keys)
+{
+	if (keys)
+		cpns_epoch_keys_put(keys);
+}
