@@ -228,7 +228,8 @@ static void cpns_aead_wipe(struct work_struct *work)
 /**
  * cpns_aead_pool_exit() - free the pool when the module goes
  *
- * After the last epoch keys are gone (their frees wait for RCU callbacks).
+ * After the last epoch keys are gone: the generations' free work and the
+ * RCU callbacks that free keys have all run.
  */
 void cpns_aead_pool_exit(void)
 {
