@@ -28,6 +28,7 @@
 #include <linux/in6.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/rhashtable-types.h>
 #include <linux/seqlock.h>
 #include <linux/socket.h>
@@ -149,10 +150,12 @@ struct cpns_dest_conf {
  *	cpns_net.lock
  * @nosess_seed: random seed of the @nosess hash, so that nobody can pick
  *	pairs that evict a given pair; constant
- * @nosess_lock: protects @nosess
+ * @nosess_lock: protects @nosess, @nosess_window and @nosess_sent
  * @nosess: rate limiter of NO_SESSION notifications, hashed by pair: the
  *	last time (ms) a notification was sent for a pair in the bucket and
  *	a 32-bit tag of that pair
+ * @nosess_window: start (ms) of the second @nosess_sent counts in
+ * @nosess_sent: NO_SESSION notifications sent in that second, of all pairs
  */
 struct cpns_ctl {
 	struct list_head	local_ids;
@@ -171,13 +174,13 @@ struct cpns_ctl {
 	atomic_t		ntf_lost;
 	u64			stats_base[__CPNS_STAT_MAX];
 	u32			nosess_seed;
-	spinlock_t		nosess_lock;	/* protects @nosess* */
+	spinlock_t		nosess_lock;
 	struct {
 		u64	last;
 		u32	tag;
 	} nosess[64];
-	u64			nosess_window;	/* ms: start of the second */
-	unsigned int		nosess_sent;	/* in that second */
+	u64			nosess_window;
+	unsigned int		nosess_sent;
 };
 
 /* ---- module and namespace lifetime -------------------------------------- */
@@ -285,9 +288,10 @@ struct cpns_pair;
  * @role: enum cpns_role; constant
  * @tx_mode: enum cpns_tx_mode; constant
  * @ref: held by the pair slot and by a queued derive work item; the last
- *	put (process context) frees the generation after a grace period
+ *	put (any context) hands the generation to the reaper, which frees it
+ *	after a grace period (session.c)
  * @derive: derives keys ahead in process context
- * @rcu: deferred free
+ * @dead: in the reaper's list once @ref is gone
  * @stats: per-generation counters, enum cpns_gen_stat; atomic
  *
  * The transmit and receive state are the bulk of it; see the report in
@@ -307,7 +311,7 @@ struct cpns_gen {
 	u8			tx_mode;
 	struct kref		ref;
 	struct work_struct	derive;
-	struct rcu_head		rcu;
+	struct llist_node	dead;
 	atomic64_t		stats[__CPNS_GS_MAX];
 };
 

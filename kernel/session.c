@@ -14,9 +14,10 @@
  *
  * Lifetime of a generation: the pair slot holds one reference, a queued
  * derive work item another. Erasing unlinks it under cpns_net.lock and
- * cpns_pair.lock and drops the slot's reference; the last reference goes
- * in process context and frees the generation after an RCU grace period,
- * because packet-path readers that found it may still be using it.
+ * cpns_pair.lock and drops the slot's reference; the last reference hands
+ * it to a reaper that frees it, with the others gone meanwhile, after an
+ * RCU grace period, because packet-path readers that found it may still
+ * be using it.
  *
  * Memory of an idle generation (nothing sent or received yet): struct
  * cpns_gen from a cache of its own (no secrets in it: each direction's
@@ -26,6 +27,7 @@
  * cpns_pair per pair. Traffic adds the receive windows and the keys
  * derived ahead. tools/testing/vm/bench-plan.sh measures it per suite.
  */
+#include <linux/llist.h>
 #include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
@@ -452,32 +454,51 @@ void cpns_gen_drop(struct cpns_gen *g, enum cpns_stat reason)
 
 /* ---- lifetime of a generation ----------------------------------------- */
 
-static void cpns_gen_free_work(struct work_struct *work)
+/*
+ * Generations whose last reference is gone, for the reaper: it takes them
+ * all, waits for one grace period and frees them in process context (the
+ * quota's uncharge sleeps). One wait and one worker's turn serve a batch;
+ * a server replaces a generation at every authentication, and a
+ * call_rcu() callback and a work item for each cost it a softirq's and a
+ * worker's turn on its CPU every time.
+ */
+static LLIST_HEAD(cpns_gen_dead);
+static void cpns_gen_reap(struct work_struct *work);
+static DECLARE_DELAYED_WORK(cpns_gen_reaper, cpns_gen_reap);
+
+/* How long the first of a batch waits for the reaper, before the grace
+ * period.
+ */
+#define CPNS_GEN_REAP_DELAY	(HZ / 50)
+
+static void cpns_gen_reap(struct work_struct *work)
 {
-	struct cpns_gen *g = container_of(work, struct cpns_gen, derive);
+	struct llist_node *dead = llist_del_all(&cpns_gen_dead);
+	struct cpns_gen *g, *next;
 
-	cpns_tx_destroy(&g->tx);
-	cpns_rx_destroy(&g->rx);
-	cpns_quota_uncharge(g->quota_uid);
-	kmem_cache_free(cpns_gen_cache, g);
-}
-
-static void cpns_gen_free_rcu(struct rcu_head *rcu)
-{
-	struct cpns_gen *g = container_of(rcu, struct cpns_gen, rcu);
-
-	/* No derive work is queued once the last reference is gone, so its
-	 * work_struct carries the destruction to process context.
+	if (!dead)
+		return;
+	/* Each was unreachable before it joined the list: a grace period
+	 * that begins now ends after every reader that found one.
 	 */
-	INIT_WORK(&g->derive, cpns_gen_free_work);
-	queue_work(cpns_wq, &g->derive);
+	synchronize_rcu();
+	llist_for_each_entry_safe(g, next, dead, dead) {
+		cpns_tx_destroy(&g->tx);
+		cpns_rx_destroy(&g->rx);
+		cpns_quota_uncharge(g->quota_uid);
+		kmem_cache_free(cpns_gen_cache, g);
+		cond_resched();	/* a namespace's teardown frees them all */
+	}
 }
 
 static void cpns_gen_release(struct kref *ref)
 {
 	struct cpns_gen *g = container_of(ref, struct cpns_gen, ref);
 
-	call_rcu(&g->rcu, cpns_gen_free_rcu);
+	/* The first since the reaper emptied the list schedules it. */
+	if (llist_add(&g->dead, &cpns_gen_dead))
+		queue_delayed_work(cpns_wq, &cpns_gen_reaper,
+				   CPNS_GEN_REAP_DELAY);
 }
 
 static void cpns_gen_put(struct cpns_gen *g)
@@ -930,10 +951,11 @@ err_destroy_cache:
  */
 void cpns_ctl_exit(void)
 {
-	/* Derive work may drop the last reference of a generation; its RCU
-	 * callback then queues the final free on the workqueue.
+	/* Derive work may drop the last reference of a generation, which
+	 * then waits for the reaper.
 	 */
 	flush_workqueue(cpns_wq);
+	flush_delayed_work(&cpns_gen_reaper);
 	rcu_barrier();
 	destroy_workqueue(cpns_wq);
 	kmem_cache_destroy(cpns_gen_cache);
